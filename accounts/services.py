@@ -1,0 +1,49 @@
+"""Work on people that spans models: the demo accounts of the embedded mode."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from accounts.models import User
+from cities.models import City, Country
+
+# username -> (role, GeoNames id of the city or ISO code of the country)
+DEMO_OFFICERS = {
+    "officer.almaty": 1526384,
+    "officer.bishkek": 1528675,
+    "officer.samarkand": 1216265,
+    "officer.kazan": 551487,
+    "officer.xian": 1790630,
+}
+DEMO_COORDINATORS = {
+    "coordinator.kz": "KZ",
+    "coordinator.kg": "KG",
+    "coordinator.uz": "UZ",
+    "coordinator.ru": "RU",
+    "coordinator.cn": "CN",
+}
+
+
+@transaction.atomic
+def create_demo_accounts(*, password: str) -> list[str]:
+    """Create the demo accounts that are missing; an existing account is never changed.
+
+    Needs the countries and the demo cities imported first.
+    """
+    created: list[str] = []
+
+    def add(username: str, **fields: object) -> None:
+        if User.objects.filter(username=username).exists():
+            return
+        user = User(username=username, email=f"{username}@example.org", **fields)
+        user.set_password(password)
+        user.save()
+        created.append(username)
+
+    for username, geonameid in DEMO_OFFICERS.items():
+        add(username, role=User.Role.OFFICER, city=City.objects.get(geonameid=geonameid))
+    for username, code in DEMO_COORDINATORS.items():
+        add(username, role=User.Role.NATIONAL_COORDINATOR, country=Country.objects.get(code=code))
+    add("coordinator.sco", role=User.Role.SCO_COORDINATOR)
+    add("admin", role=User.Role.VISITOR, is_staff=True, is_superuser=True)
+    return created

@@ -1,0 +1,47 @@
+from django.contrib import admin
+from django.db import models
+
+from cities.models import City, Country, CountryStatus, Topic
+
+
+class CountryStatusInline(admin.TabularInline):
+    model = CountryStatus
+    extra = 1
+
+
+@admin.register(Country)
+class CountryAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "name_ru", "name_zh")
+    search_fields = ("code", "name", "name_ru", "name_zh")
+    inlines = [CountryStatusInline]
+
+
+@admin.register(Topic)
+class TopicAdmin(admin.ModelAdmin):
+    list_display = ("name", "name_ru", "name_zh", "slug", "position")
+    list_editable = ("position",)
+    prepopulated_fields = {"slug": ("name",)}
+
+
+@admin.register(City)
+class CityAdmin(admin.ModelAdmin):
+    list_display = ("name", "country", "population", "is_capital", "profile_updated_at")
+    list_filter = ("country", "is_capital")
+    list_select_related = ("country",)
+    search_fields = ("name", "ascii_name", "name_ru", "name_zh", "=geonameid")
+    readonly_fields = (
+        "geonameid",
+        "name",
+        "ascii_name",
+        "name_ru",
+        "name_zh",
+        "search_names",
+        "country",
+        "population",
+        "latitude",
+        "longitude",
+        "timezone",
+        "is_capital",
+    )
+    filter_horizontal = ("needs", "expertise")
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}

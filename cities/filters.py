@@ -1,0 +1,38 @@
+"""The one city filter, shared by the directory page and the API."""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from cities.models import City, Country
+
+
+class CityFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label=_("Name (any script)"))
+    country = django_filters.ModelChoiceFilter(
+        field_name="country",
+        to_field_name="code",
+        queryset=Country.objects.all(),
+        label=_("Country"),
+        help_text=_("ISO 3166 alpha-2 code, e.g. KZ"),
+    )
+    min_population = django_filters.NumberFilter(
+        field_name="population", lookup_expr="gte", label=_("Population at least")
+    )
+    max_population = django_filters.NumberFilter(
+        field_name="population", lookup_expr="lte", label=_("Population at most")
+    )
+    ordering = django_filters.OrderingFilter(
+        fields=(("name", "name"), ("population", "population"), ("country__name", "country")),
+        field_labels={"name": _("Name"), "population": _("Population"), "country__name": _("Country")},
+        label=_("Sort by"),
+    )
+
+    class Meta:
+        model = City
+        fields = ["q", "country", "min_population", "max_population"]
+
+    def search(self, queryset: QuerySet[City], name: str, value: str) -> QuerySet[City]:
+        return queryset.search(value)  # type: ignore[attr-defined]

@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.db import models
+
+from cities.models import City, Topic
+
+
+def assume_https(field: models.Field[Any, Any], **kwargs: Any) -> forms.Field | None:
+    """Form fields for model fields, where a web address typed without a scheme means https."""
+    if isinstance(field, models.URLField):
+        kwargs["assume_scheme"] = "https"
+    return field.formfield(**kwargs)
+
+
+class CityProfileForm(forms.ModelForm):
+    """What a city's officers keep: never the GeoNames data."""
+
+    needs = forms.ModelMultipleChoiceField(
+        queryset=Topic.objects.all(), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    expertise = forms.ModelMultipleChoiceField(
+        queryset=Topic.objects.all(), required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    class Meta:
+        model = City
+        fields = ["description", "website", "contact_office", "contact_email", "contact_phone", "needs", "expertise"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 6})}
+        formfield_callback = assume_https

@@ -1,0 +1,180 @@
+from __future__ import annotations
+
+import datetime
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+
+def _in_reader_language(english: str, russian: str, chinese: str) -> str:
+    """The text in the active language's script, falling back to English."""
+    language = (get_language() or "en").lower()
+    if language.startswith("ru") and russian:
+        return russian
+    if language.startswith("zh") and chinese:
+        return chinese
+    return english
+
+
+class Country(models.Model):
+    """A member state or partner of the SCO; its SCO status is a dated history."""
+
+    code = models.CharField(_("ISO code"), max_length=2, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    name_ru = models.CharField(_("name in Russian"), max_length=100, blank=True)
+    name_zh = models.CharField(_("name in Chinese"), max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("country")
+        verbose_name_plural = _("countries")
+        constraints = [
+            models.CheckConstraint(condition=Q(code__regex=r"^[A-Z]{2}$"), name="country_code_is_iso_alpha2"),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return _in_reader_language(self.name, self.name_ru, self.name_zh)
+
+    def status_on(self, day: datetime.date | None = None) -> CountryStatus | None:
+        """The status in force on `day` (today by default); uses prefetched history when present."""
+        day = day or timezone.localdate()
+        history = sorted(self.status_history.all(), key=lambda entry: entry.since)
+        current = None
+        for entry in history:
+            if entry.since <= day:
+                current = entry
+        return current
+
+    @property
+    def current_status(self) -> CountryStatus | None:
+        return self.status_on()
+
+
+class CountryStatus(models.Model):
+    """One step in a country's SCO status history, effective from `since` (decided at a summit)."""
+
+    class Status(models.TextChoices):
+        MEMBER = "member", _("Member state")
+        OBSERVER = "observer", _("Observer")
+        DIALOGUE_PARTNER = "dialogue_partner", _("Dialogue partner")
+        PARTNER = "partner", _("SCO partner")
+
+    country = models.ForeignKey(Country, on_delete=models.CASCADE, related_name="status_history")
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices)
+    since = models.DateField(_("since"))
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["country", "since"]
+        verbose_name = _("SCO status")
+        verbose_name_plural = _("SCO status history")
+        constraints = [
+            models.UniqueConstraint(fields=["country", "since"], name="one_country_status_per_date"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.country.code}: {self.get_status_display()} since {self.since:%Y-%m-%d}"
+
+
+class Topic(models.Model):
+    """A cooperation topic (public transport, waste management, ...) kept by SCO coordinators."""
+
+    slug = models.SlugField(_("slug"), max_length=60, unique=True)
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    name_ru = models.CharField(_("name in Russian"), max_length=100, blank=True)
+    name_zh = models.CharField(_("name in Chinese"), max_length=100, blank=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["position", "name"]
+        verbose_name = _("topic")
+        verbose_name_plural = _("topics")
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return _in_reader_language(self.name, self.name_ru, self.name_zh)
+
+
+class CityQuerySet(models.QuerySet["City"]):
+    def search(self, text: str) -> CityQuerySet:
+        """Cities known, in any script the data has, by a name that contains `text`.
+
+        Matches against the case-folded `search_names`: SQLite folds the case of
+        ASCII letters only, so `icontains` would miss "алматы".
+        """
+        text = text.strip().casefold()
+        return self.filter(search_names__contains=text) if text else self
+
+
+class City(models.Model):
+    """A real city from GeoNames, plus the profile its municipal officers keep.
+
+    The GeoNames fields are refreshed by `import_cities`; the profile fields
+    (description, website, contact office, needs, expertise) belong to the
+    city's officers and an import never touches them.
+    """
+
+    geonameid = models.PositiveIntegerField(_("GeoNames id"), unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    ascii_name = models.CharField(_("ASCII name"), max_length=200, db_index=True)
+    name_ru = models.CharField(_("name in Cyrillic"), max_length=200, blank=True)
+    name_zh = models.CharField(_("name in Chinese characters"), max_length=200, blank=True)
+    search_names = models.TextField(
+        _("names to search"), blank=True, help_text=_("Every known name of the city, case-folded, one a line.")
+    )
+    country = models.ForeignKey(Country, on_delete=models.PROTECT, related_name="cities")
+    population = models.PositiveBigIntegerField(_("population"), db_index=True)
+    latitude = models.FloatField(_("latitude"))
+    longitude = models.FloatField(_("longitude"))
+    timezone = models.CharField(_("time zone"), max_length=60)
+    is_capital = models.BooleanField(_("capital"), default=False)
+
+    description = models.TextField(_("description"), blank=True)
+    website = models.URLField(_("website"), blank=True)
+    contact_office = models.CharField(_("contact office"), max_length=200, blank=True)
+    contact_email = models.EmailField(_("contact e-mail"), blank=True)
+    contact_phone = models.CharField(_("contact phone"), max_length=40, blank=True)
+    needs = models.ManyToManyField(
+        Topic, blank=True, related_name="cities_in_need", verbose_name=_("topics it needs help with")
+    )
+    expertise = models.ManyToManyField(
+        Topic, blank=True, related_name="cities_with_expertise", verbose_name=_("topics it has expertise in")
+    )
+    profile_updated_at = models.DateTimeField(_("profile updated at"), null=True, blank=True)
+
+    objects = CityQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("city")
+        verbose_name_plural = _("cities")
+        indexes = [models.Index(fields=["country", "-population"], name="city_country_population")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(latitude__gte=-90, latitude__lte=90, longitude__gte=-180, longitude__lte=180),
+                name="city_coordinates_on_earth",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @staticmethod
+    def fold_names(*names: str) -> str:
+        """The value of `search_names` for these names."""
+        return "\n".join(dict.fromkeys(name.casefold() for name in names if name))
+
+    @property
+    def display_name(self) -> str:
+        """The name in the reader's script where the data has it."""
+        return _in_reader_language(self.name, self.name_ru, self.name_zh)

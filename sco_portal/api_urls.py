@@ -1,0 +1,17 @@
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from cities.api import CityViewSet, CountryViewSet, TopicViewSet
+
+router = DefaultRouter()
+router.register("countries", CountryViewSet, basename="country")
+router.register("topics", TopicViewSet, basename="topic")
+router.register("cities", CityViewSet, basename="city")
+
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    path("", include(router.urls)),
+]

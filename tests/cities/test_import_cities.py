@@ -1,0 +1,96 @@
+import pytest
+from django.core.management import CommandError, call_command
+
+from cities.models import City, CountryStatus
+from cities.services import chinese_name, load_reference_data, russian_name
+
+
+@pytest.fixture
+def reference_data(db: None) -> None:
+    load_reference_data()
+
+
+def test_import_loads_real_kazakh_and_kyrgyz_cities(reference_data: None, capsys: pytest.CaptureFixture[str]) -> None:
+    call_command("import_cities", countries="KZ,KG")
+
+    almaty = City.objects.get(geonameid=1526384)
+    assert (almaty.name, almaty.country.code, almaty.timezone) == ("Almaty", "KZ", "Asia/Almaty")
+    assert almaty.population > 1_000_000
+    assert (round(almaty.latitude, 2), round(almaty.longitude, 2)) == (43.25, 76.91)
+    assert almaty.name_ru == "Алматы"
+    assert City.objects.get(name="Astana").is_capital
+    assert City.objects.get(name="Bishkek").is_capital
+    assert not almaty.is_capital
+    assert set(City.objects.values_list("country__code", flat=True)) == {"KZ", "KG"}
+    output = capsys.readouterr().out
+    assert "KG: 31 created" in output
+    assert "KZ: 84 created" in output
+
+
+def test_reimport_updates_without_duplicating_or_touching_the_profile(reference_data: None) -> None:
+    call_command("import_cities", countries="KG")
+    bishkek = City.objects.get(geonameid=1528675)
+    bishkek.description = "Capital of the Kyrgyz Republic."
+    bishkek.population = 1
+    bishkek.save()
+    count = City.objects.count()
+
+    call_command("import_cities", countries="KG")
+
+    bishkek.refresh_from_db()
+    assert City.objects.count() == count
+    assert bishkek.population == 900000
+    assert bishkek.description == "Capital of the Kyrgyz Republic."
+
+
+def test_min_population_limits_the_import(reference_data: None) -> None:
+    call_command("import_cities", countries="KG", min_population=100_000)
+
+    assert {"Bishkek", "Osh"} <= set(City.objects.values_list("name", flat=True))
+    assert City.objects.count() < 5
+    assert not City.objects.filter(population__lt=100_000).exists()
+
+
+def test_unknown_country_code_is_an_error_naming_it(reference_data: None) -> None:
+    with pytest.raises(CommandError, match="XX"):
+        call_command("import_cities", countries="KZ,XX")
+    assert not City.objects.exists()
+
+
+def test_negative_or_too_small_population_is_an_error(reference_data: None) -> None:
+    with pytest.raises(CommandError, match="negative"):
+        call_command("import_cities", countries="KG", min_population=-5)
+    with pytest.raises(CommandError, match="at least 500"):
+        call_command("import_cities", countries="KG", min_population=10)
+
+
+def test_reference_data_has_the_ten_member_states_today(reference_data: None) -> None:
+    from cities.models import Country
+
+    members = {
+        country.code
+        for country in Country.objects.prefetch_related("status_history")
+        if country.current_status and country.current_status.status == CountryStatus.Status.MEMBER
+    }
+    assert members == {"CN", "RU", "IN", "PK", "IR", "KZ", "KG", "TJ", "UZ", "BY"}
+    belarus = Country.objects.get(code="BY")
+    assert [entry.status for entry in belarus.status_history.all()] == ["dialogue_partner", "observer", "member"]
+    assert (belarus.name_ru, belarus.name_zh) == ("Беларусь", "白俄罗斯")
+    assert Country.objects.get(code="IR").name == "Iran"
+
+
+def test_reference_data_reload_keeps_coordinators_edits(reference_data: None) -> None:
+    from cities.models import Topic
+
+    Topic.objects.filter(slug="health").update(name="Public health")
+    assert not any(load_reference_data().values())
+    assert Topic.objects.get(slug="health").name == "Public health"
+    assert Topic.objects.count() == 13
+
+
+def test_local_names_prefer_russian_letters_and_simplified_characters() -> None:
+    assert russian_name("Kazan", ["Kazan", "Казан", "Казань", "Қазан", "Kasan"]) == "Казань"
+    assert russian_name("Almaty", ["Алма-Ата", "Алматы", "Алмати"]) == "Алматы"
+    assert russian_name("Lahore", ["Lahore"]) == ""
+    assert chinese_name(["撒馬爾罕", "撒马尔罕", "サマルカンド"]) == "撒马尔罕"
+    assert chinese_name(["沪", "上海"]) == "上海"

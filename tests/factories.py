@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+import datetime
+
+import factory
+from factory.django import DjangoModelFactory
+
+from accounts.models import User
+from cities.models import City, Country, CountryStatus, Topic
+
+
+class CountryFactory(DjangoModelFactory[Country]):
+    class Meta:
+        model = Country
+        django_get_or_create = ("code",)
+        skip_postgeneration_save = True
+
+    code = "KZ"
+    name = factory.LazyAttribute(lambda country: f"Country {country.code}")
+
+    @factory.post_generation
+    def member_since(country: Country, create: bool, extracted: datetime.date | None, **kwargs: object) -> None:
+        if create and not country.status_history.exists():
+            CountryStatus.objects.create(
+                country=country, status=CountryStatus.Status.MEMBER, since=extracted or datetime.date(2001, 6, 15)
+            )
+
+
+class TopicFactory(DjangoModelFactory[Topic]):
+    class Meta:
+        model = Topic
+        django_get_or_create = ("slug",)
+
+    slug = factory.Sequence(lambda n: f"topic-{n}")
+    name = factory.Sequence(lambda n: f"Topic {n}")
+
+
+class CityFactory(DjangoModelFactory[City]):
+    """A city; the personas use real GeoNames rows (Almaty, Bishkek...) with their real ids."""
+
+    class Meta:
+        model = City
+        django_get_or_create = ("geonameid",)
+
+    geonameid = factory.Sequence(lambda n: 90_000_000 + n)
+    name = factory.Sequence(lambda n: f"Town {n}")
+    name_ru = ""
+    name_zh = ""
+    ascii_name = factory.LazyAttribute(lambda city: city.name)
+    search_names = factory.LazyAttribute(lambda city: City.fold_names(city.name, city.name_ru, city.name_zh))
+    country = factory.SubFactory(CountryFactory)
+    population = 100_000
+    latitude = 43.0
+    longitude = 76.0
+    timezone = "Asia/Almaty"
+
+
+class UserFactory(DjangoModelFactory[User]):
+    class Meta:
+        model = User
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"person{n}")
+    email = factory.LazyAttribute(lambda user: f"{user.username}@example.org")
+    password = factory.django.Password("a-long-test-password")
+
+
+def almaty() -> City:
+    return CityFactory.create(
+        geonameid=1526384,
+        name="Almaty",
+        ascii_name="Almaty",
+        name_ru="Алматы",
+        name_zh="阿拉木图",
+        country=CountryFactory.create(code="KZ", name="Kazakhstan", name_ru="Казахстан", name_zh="哈萨克斯坦"),
+        population=1977011,
+        latitude=43.25249,
+        longitude=76.9115,
+    )
+
+
+def bishkek() -> City:
+    return CityFactory.create(
+        geonameid=1528675,
+        name="Bishkek",
+        ascii_name="Bishkek",
+        name_ru="Бишкек",
+        name_zh="比什凯克",
+        country=CountryFactory.create(code="KG", name="Kyrgyzstan", name_ru="Киргизия", name_zh="吉尔吉斯斯坦"),
+        population=900000,
+        latitude=42.87,
+        longitude=74.59,
+        timezone="Asia/Bishkek",
+    )
