@@ -1,0 +1,80 @@
+"""A person's walk through the portal in headless Chromium (Debian's, driven by Playwright)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+
+import pytest
+from pytest_django.live_server_helper import LiveServer
+
+from accounts.models import User
+from cities.models import City
+from tests.conftest import PASSWORD, missing_service
+from tests.factories import TopicFactory
+
+CHROMIUM = "/usr/bin/chromium"
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def page(live_server: LiveServer) -> Iterator[object]:
+    if not shutil.which(CHROMIUM):
+        missing_service(f"Chromium is not installed at {CHROMIUM}")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the Django ORM calls
+    # made by the test itself are still synchronous and safe.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
+        )
+        page = browser.new_page(viewport={"width": 390, "height": 844})  # a phone
+        page.set_default_timeout(15_000)
+        yield page
+        browser.close()
+    del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+
+
+def test_officer_walks_from_home_to_editing_their_city_profile(
+    page: object, live_server: LiveServer, officer: User, almaty_city: City, bishkek_city: City, transactional_db: None
+) -> None:
+    from playwright.sync_api import Page, expect
+
+    assert isinstance(page, Page)
+    TopicFactory.create(name="Waste management", slug="waste-management")
+
+    page.goto(live_server.url)
+    expect(page.get_by_role("heading", name="SCO City Partnerships Portal")).to_be_visible()
+
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Cities").click()
+    expect(page.get_by_role("heading", name="Cities")).to_be_visible()
+    page.get_by_label("Name (any script)").fill("Алматы")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.get_by_role("link", name="Bishkek")).to_have_count(0)
+
+    page.get_by_role("link", name="Almaty").click()
+    expect(page.get_by_role("heading", name="Almaty")).to_be_visible()
+    expect(page.get_by_role("link", name="Edit profile")).to_have_count(0)
+
+    page.get_by_role("link", name="Log in").click()
+    page.get_by_label("Username").fill("officer.almaty")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+
+    expect(page.get_by_role("heading", name="Almaty")).to_be_visible()
+    page.get_by_role("link", name="Edit profile").click()
+    page.get_by_label("Description").fill("Almaty recycles 30% of its household waste.")
+    page.get_by_label("Waste management").first.check()
+    page.get_by_role("button", name="Save profile").click()
+
+    expect(page.get_by_text("The profile of Almaty is saved.")).to_be_visible()
+    expect(page.get_by_text("Almaty recycles 30% of its household waste.")).to_be_visible()
+    almaty_city.refresh_from_db()
+    assert almaty_city.description == "Almaty recycles 30% of its household waste."
+    assert list(almaty_city.needs.values_list("slug", flat=True)) == ["waste-management"]
+    page.screenshot(path=os.environ.get("SCREENSHOT_PATH", "/tmp/sco-city-profile.png"), full_page=True)
