@@ -100,6 +100,7 @@ def test_schema_is_valid_openapi_3(client: APIClient, db: None) -> None:
     assert schema["openapi"].startswith("3.")
     validate_schema(schema)
     assert "/api/v1/cities/" in schema["paths"]
+    assert schema["components"]["securitySchemes"]["ApiKey"]["type"] == "apiKey"
 
 
 def test_docs_load_nothing_from_outside_the_portal(client: APIClient, db: None) -> None:
