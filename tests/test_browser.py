@@ -7,6 +7,7 @@ import shutil
 from collections.abc import Iterator
 
 import pytest
+from django.db import connections
 from pytest_django.live_server_helper import LiveServer
 
 from accounts.models import User
@@ -37,6 +38,9 @@ def page(live_server: LiveServer) -> Iterator[object]:
         page.set_default_timeout(15_000)
         yield page
         browser.close()
+        # The ORM calls made while Playwright's loop ran opened their own connection
+        # (Django keys connections by context); close it, or PostgreSQL cannot drop the test database.
+        connections.close_all()
     del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
 
 
