@@ -3,11 +3,13 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.routers import DefaultRouter
 
 from cities.api import CityViewSet, CountryViewSet, TopicViewSet
+from partnerships.api import AgreementViewSet
 
 router = DefaultRouter()
 router.register("countries", CountryViewSet, basename="country")
 router.register("topics", TopicViewSet, basename="topic")
 router.register("cities", CityViewSet, basename="city")
+router.register("agreements", AgreementViewSet, basename="agreement")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -69,6 +69,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "partnerships.context_processors.inbox",
             ],
         },
     },
@@ -155,6 +156,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "sco_portal.pagination.PageNumberPagination",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "PAGE_SIZE": 50,
+    "EXCEPTION_HANDLER": "sco_portal.errors.exception_handler",
 }
 
 SPECTACULAR_SETTINGS = {

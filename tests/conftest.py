@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -25,6 +27,12 @@ def missing_service(reason: str) -> None:
     if services_required():
         pytest.fail(f"required service missing: {reason}", pytrace=False)
     pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def media_in_a_temporary_folder(settings: Any, tmp_path: Path) -> None:
+    """Uploaded files (memoranda) go to a folder of the test's own."""
+    settings.MEDIA_ROOT = tmp_path / "media"
 
 
 @pytest.fixture
@@ -91,3 +99,19 @@ def login(user: User) -> Client:
     client = Client()
     client.force_login(user)
     return client
+
+
+@pytest.fixture
+def partner_coordinator(bishkek_city: City) -> User:
+    """The national coordinator of Kyrgyzstan."""
+    return UserFactory.create(
+        username="coordinator.kg", role=User.Role.NATIONAL_COORDINATOR, country=Country.objects.get(code="KG")
+    )
+
+
+@pytest.fixture
+def other_coordinator(db: None) -> User:
+    """The national coordinator of a country that is not party to the case (Uzbekistan)."""
+    return UserFactory.create(
+        username="coordinator.uz", role=User.Role.NATIONAL_COORDINATOR, country=CountryFactory.create(code="UZ")
+    )

@@ -7,6 +7,7 @@ from factory.django import DjangoModelFactory
 
 from accounts.models import User
 from cities.models import City, Country, CountryStatus, Topic
+from partnerships.models import Agreement
 
 
 class CountryFactory(DjangoModelFactory[Country]):
@@ -92,4 +93,18 @@ def bishkek() -> City:
         latitude=42.87,
         longitude=74.59,
         timezone="Asia/Bishkek",
+    )
+
+
+class AgreementFactory(DjangoModelFactory[Agreement]):
+    class Meta:
+        model = Agreement
+
+    initiator = factory.SubFactory(CityFactory)
+    partner = factory.SubFactory(CityFactory)
+    title = factory.LazyAttribute(lambda agreement: f"{agreement.initiator.name} – {agreement.partner.name}")
+    kind = Agreement.Kind.SISTER_CITY
+    status = Agreement.Status.DRAFT
+    signed_on = factory.LazyAttribute(
+        lambda agreement: datetime.date(2020, 5, 1) if agreement.status in Agreement.SIGNED else None
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from django.db import connections
@@ -82,3 +83,66 @@ def test_officer_walks_from_home_to_editing_their_city_profile(
     assert almaty_city.description == "Almaty recycles 30% of its household waste."
     assert list(almaty_city.needs.values_list("slug", flat=True)) == ["waste-management"]
     page.screenshot(path=os.environ.get("SCREENSHOT_PATH", "/tmp/sco-city-profile.png"), full_page=True)
+
+
+def test_partnership_walks_from_proposal_through_two_approvals_to_signing(
+    page: object,
+    live_server: LiveServer,
+    officer: User,
+    partner_officer: User,
+    coordinator: User,
+    partner_coordinator: User,
+    bishkek_city: City,
+    transactional_db: None,
+    tmp_path: Path,
+) -> None:
+    from playwright.sync_api import Page, expect
+
+    from partnerships.models import Agreement
+
+    assert isinstance(page, Page)
+    memorandum = tmp_path / "memorandum.pdf"
+    memorandum.write_bytes(b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
+
+    def log_in_as(username: str) -> None:
+        page.context.clear_cookies()
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.get_by_label("Username").fill(username)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+
+    def open_inbox_item() -> None:
+        page.get_by_role("link", name="Inbox").click()
+        page.get_by_role("link", name="Almaty – Bishkek: public transport").click()
+
+    log_in_as("officer.almaty")
+    page.goto(f"{live_server.url}/cities/{bishkek_city.pk}/")
+    page.get_by_role("link", name="Propose a partnership").click()
+    page.get_by_label("Title").fill("Almaty – Bishkek: public transport")
+    page.get_by_role("button", name="Propose now").click()
+    expect(page.locator(".status")).to_have_text("Proposed")
+
+    log_in_as("officer.bishkek")
+    expect(page.locator(".count")).to_have_text("1")
+    open_inbox_item()
+    page.get_by_role("button", name="Accept the proposal").click()
+    expect(page.locator(".status")).to_have_text("Under review")
+
+    for coordinator_name in ("coordinator.kz", "coordinator.kg"):
+        log_in_as(coordinator_name)
+        open_inbox_item()
+        page.get_by_role("button", name="Approve").click()
+    expect(page.locator(".status")).to_have_text("Approved")
+
+    log_in_as("officer.almaty")
+    open_inbox_item()
+    page.get_by_label("Signed on").fill("2026-11-20")
+    page.get_by_label("Signed memorandum (PDF)").set_input_files(str(memorandum))
+    page.get_by_role("button", name="Record the signing").click()
+    expect(page.locator(".status")).to_have_text("Active")
+    expect(page.get_by_role("link", name="memorandum (PDF)")).to_be_visible()
+    expect(page.locator(".timeline li")).to_have_count(6)  # created, proposed, accepted, two approvals, signed
+
+    agreement = Agreement.objects.get()
+    assert (agreement.status, str(agreement.signed_on)) == ("active", "2026-11-20")
+    page.screenshot(path=os.environ.get("SCREENSHOT_PATH_AGREEMENT", "/tmp/sco-agreement.png"), full_page=True)

@@ -1,0 +1,137 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, cast
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import SAFE_METHODS, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
+
+from accounts.authentication import APIKeyReadOnly
+from accounts.models import User
+from partnerships import services
+from partnerships.filters import AgreementFilter
+from partnerships.models import Agreement
+from partnerships.serializers import (
+    ActivitySerializer,
+    AgreementDetailSerializer,
+    AgreementSerializer,
+    AgreementWriteSerializer,
+    MoveSerializer,
+)
+
+
+def _person(request: Request) -> User:
+    # Writes need IsAuthenticated (get_permissions), and keys are read-only: here the user is a person.
+    return cast(User, request.user)
+
+
+def _move_action(move: str) -> Callable[..., Response]:
+    """The POST endpoint of one move: validate, call the service, answer the agreement."""
+
+    def handler(self: AgreementViewSet, request: Request, pk: str | None = None) -> Response:
+        agreement = self.get_object()
+        serializer = MoveSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.make_move(agreement=agreement, move=move, by=_person(request), **serializer.validated_data)
+        return self._detail(agreement.pk)
+
+    # The router maps POST to the method by this name, so it is set before @action reads it.
+    handler.__name__ = handler.__qualname__ = move
+    handler.__doc__ = f"{move.capitalize()} the agreement (see the lifecycle above)."
+    with_action = action(detail=True, methods=["post"], url_path=move, url_name=move)(handler)
+    return extend_schema(request=MoveSerializer, responses=AgreementDetailSerializer)(with_action)
+
+
+class AgreementViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Sister-city and friendship-city agreements, scoped to what the person may see.
+
+    Active, expired and terminated agreements are public; the others are seen by
+    the two cities' officers and the coordinators concerned. A move the status
+    does not allow answers 409; a move the person may not make, 403.
+    """
+
+    filterset_class = AgreementFilter
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_permissions(self) -> list[Any]:
+        if self.request.method in SAFE_METHODS:
+            return [APIKeyReadOnly()]
+        return [APIKeyReadOnly(), IsAuthenticated()]
+
+    def get_queryset(self) -> QuerySet[Agreement]:
+        queryset = (
+            Agreement.objects.visible_to(self.request.user)
+            .with_health()
+            .select_related("initiator__country", "partner__country")
+            .prefetch_related("topics")
+        )
+        if self.action != "list":
+            queryset = queryset.prefetch_related("transitions__actor", "activities__author")
+        return queryset
+
+    def get_serializer_class(self) -> type[BaseSerializer[Any]]:
+        if self.action in ("create", "partial_update"):
+            return AgreementWriteSerializer
+        if self.action == "list":
+            return AgreementSerializer
+        return AgreementDetailSerializer
+
+    def _detail(self, pk: int, status_code: int = status.HTTP_200_OK) -> Response:
+        agreement = self.get_queryset().get(pk=pk)
+        return Response(
+            AgreementDetailSerializer(agreement, context=self.get_serializer_context()).data, status=status_code
+        )
+
+    @extend_schema(request=AgreementWriteSerializer, responses={201: AgreementDetailSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = AgreementWriteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        agreement = services.create_draft(by=_person(request), **serializer.validated_data)
+        return self._detail(agreement.pk, status.HTTP_201_CREATED)
+
+    @extend_schema(request=AgreementWriteSerializer, responses=AgreementDetailSerializer)
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        agreement = self.get_object()
+        serializer = AgreementWriteSerializer(agreement, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        services.update_draft(agreement=agreement, by=_person(request), **serializer.validated_data)
+        return self._detail(agreement.pk)
+
+    @extend_schema(methods=["post"], request=ActivitySerializer, responses={201: ActivitySerializer})
+    @extend_schema(methods=["get"], responses=ActivitySerializer(many=True))
+    @action(detail=True, methods=["get", "post"])
+    def activities(self, request: Request, pk: str | None = None) -> Response:
+        """The activity log: visits, exchanges, joint projects. Officers of the two cities add to it."""
+        agreement = self.get_object()
+        if request.method == "GET":
+            return Response(ActivitySerializer(agreement.activities.select_related("author"), many=True).data)
+        serializer = ActivitySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        activity = services.log_activity(agreement=agreement, by=_person(request), **serializer.validated_data)
+        return Response(ActivitySerializer(activity).data, status=status.HTTP_201_CREATED)
+
+    propose = _move_action("propose")
+    accept = _move_action("accept")
+    decline = _move_action("decline")
+    approve = _move_action("approve")
+    reject = _move_action("reject")
+    withdraw = _move_action("withdraw")
+    sign = _move_action("sign")
+    suspend = _move_action("suspend")
+    resume = _move_action("resume")
+    terminate = _move_action("terminate")
+    renew = _move_action("renew")

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from cities.models import Topic
+from partnerships.models import Agreement, AgreementActivity, validate_memorandum
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class AgreementForm(forms.ModelForm):
+    """The terms an initiating city's officer drafts; the two cities are fixed by the page."""
+
+    topics = forms.ModelMultipleChoiceField(
+        queryset=Topic.objects.all(), required=False, widget=forms.CheckboxSelectMultiple, label=_("Topics")
+    )
+
+    class Meta:
+        model = Agreement
+        fields = ["kind", "title", "summary", "topics", "start_date", "end_date"]
+        widgets = {"summary": forms.Textarea(attrs={"rows": 5}), "start_date": DateInput(), "end_date": DateInput()}
+
+    def clean(self) -> dict[str, object]:
+        cleaned = super().clean() or {}
+        start, end = cleaned.get("start_date"), cleaned.get("end_date")
+        if start and end and end < start:
+            self.add_error("end_date", _("The term cannot end before it starts."))
+        return cleaned
+
+
+class MoveForm(forms.Form):
+    """A move on an agreement; signing and renewing ask for more than a comment."""
+
+    comment = forms.CharField(
+        label=_("Comment"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    signed_on = forms.DateField(label=_("Signed on"), required=False, widget=DateInput())
+    memorandum = forms.FileField(label=_("Signed memorandum (PDF)"), required=False, validators=[validate_memorandum])
+    end_date = forms.DateField(label=_("New end of term"), required=False, widget=DateInput())
+    country = forms.CharField(required=False, max_length=2, widget=forms.HiddenInput())
+
+    def __init__(self, *args: object, move: str, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.move = move
+        if move == Agreement.Move.SIGN:
+            self.fields["signed_on"].required = self.fields["memorandum"].required = True
+        if move == Agreement.Move.RENEW:
+            self.fields["end_date"].required = True
+        if move == Agreement.Move.TERMINATE:
+            self.fields["comment"].required = True
+            self.fields["comment"].label = _("Reason")
+        for name in ("signed_on", "memorandum", "end_date"):
+            if not self.fields[name].required:
+                del self.fields[name]
+
+
+class ActivityForm(forms.ModelForm):
+    class Meta:
+        model = AgreementActivity
+        fields = ["date", "kind", "description"]
+        widgets = {"date": DateInput()}

@@ -1,0 +1,485 @@
+"""Sister-city and friendship-city agreements, their audit trail and the activity that keeps them alive."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.db import models, transaction
+from django.db.models import Q
+from django.db.models.functions import Coalesce, Greatest, Least, TruncDate
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from cities.models import City, Topic
+from sco_portal.errors import ConflictError, DomainError
+
+MEMORANDUM_MAX_BYTES = 10 * 1024 * 1024
+DORMANT_AFTER = datetime.timedelta(days=365)
+
+
+def validate_memorandum(memorandum: File[Any]) -> None:
+    """A signed memorandum is a PDF by its content (not its name) and at most 10 MB."""
+    if memorandum.size is not None and memorandum.size > MEMORANDUM_MAX_BYTES:
+        raise ValidationError(
+            _("The memorandum is %(size)d MB; the limit is %(limit)d MB."),
+            params={"size": memorandum.size // (1024 * 1024), "limit": MEMORANDUM_MAX_BYTES // (1024 * 1024)},
+            code="too_large",
+        )
+    memorandum.seek(0)
+    header = memorandum.read(1024)
+    memorandum.seek(0)
+    if b"%PDF-" not in header:
+        raise ValidationError(_("The memorandum must be a PDF file."), code="not_pdf")
+
+
+class AgreementQuerySet(models.QuerySet["Agreement"]):
+    def unfinished(self) -> AgreementQuerySet:
+        return self.exclude(status__in=Agreement.FINISHED)
+
+    def between(self, first: City | int, second: City | int) -> AgreementQuerySet:
+        """Agreements of this pair of cities, whichever initiated."""
+        return self.filter(Q(initiator=first, partner=second) | Q(initiator=second, partner=first))
+
+    def involving(self, city: City | int) -> AgreementQuerySet:
+        return self.filter(Q(initiator=city) | Q(partner=city))
+
+    def with_health(self, today: datetime.date | None = None) -> AgreementQuerySet:
+        """Annotate `last_activity_on` and `is_dormant`: active with nothing logged for 12 months.
+
+        Without any activity the clock starts at signing, or at creation for
+        imported agreements whose signing date the public lists do not give.
+        """
+        today = today or timezone.localdate()
+        latest = AgreementActivity.objects.filter(agreement=models.OuterRef("pk")).order_by("-date").values("date")[:1]
+        return (
+            self.annotate(last_activity_on=models.Subquery(latest, output_field=models.DateField()))
+            .annotate(
+                health_since=Coalesce(
+                    "last_activity_on", "signed_on", TruncDate("created_at"), output_field=models.DateField()
+                )
+            )
+            .annotate(
+                is_dormant=models.Case(
+                    models.When(
+                        Q(status=Agreement.Status.ACTIVE, health_since__lt=today - DORMANT_AFTER),
+                        then=models.Value(True),
+                    ),
+                    default=models.Value(False),
+                    output_field=models.BooleanField(),
+                )
+            )
+        )
+
+    def waiting_on(self, user: Any) -> AgreementQuerySet:
+        """What waits on this person: proposals to answer, approvals to give, signatures, renewals to confirm."""
+        role = getattr(user, "role", None)
+        if role == "officer":
+            city = user.city_id
+            ours = Q(initiator=city) | Q(partner=city)
+            renewal = Q(status=Agreement.Status.ACTIVE, renewal_end_date__isnull=False) & (
+                Q(initiator=city, renewal_confirmed_by_initiator=False)
+                | Q(partner=city, renewal_confirmed_by_partner=False)
+            )
+            return self.filter(
+                Q(status=Agreement.Status.PROPOSED, partner=city) | Q(status=Agreement.Status.APPROVED) & ours | renewal
+            )
+        under_review = Q(status=Agreement.Status.UNDER_REVIEW)
+        if role == "national_coordinator":
+            country = user.country_id
+            return self.filter(
+                under_review
+                & (
+                    Q(initiator__country=country, initiator_country_approved_by__isnull=True)
+                    | Q(partner__country=country, partner_country_approved_by__isnull=True)
+                )
+            )
+        if role == "sco_coordinator":
+            return self.filter(under_review)
+        return self.none()
+
+    def visible_to(self, user: Any) -> AgreementQuerySet:
+        from partnerships.permissions import visible_agreements
+
+        return visible_agreements(self, user)
+
+
+class Agreement(models.Model):
+    """An agreement between two cities, from the initiator's draft to its end.
+
+    draft → proposed → under_review → approved → active → expired | terminated,
+    with declined (by the partner), rejected (by a coordinator), withdrawn (by
+    the initiator) and active ↔ suspended. Both countries' coordinators must
+    approve. Every move is a method below and leaves an AgreementTransition.
+    """
+
+    class Kind(models.TextChoices):
+        SISTER_CITY = "sister_city", _("Sister cities")
+        FRIENDSHIP_CITY = "friendship_city", _("Friendship cities")
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PROPOSED = "proposed", _("Proposed")
+        UNDER_REVIEW = "under_review", _("Under review")
+        APPROVED = "approved", _("Approved")
+        ACTIVE = "active", _("Active")
+        SUSPENDED = "suspended", _("Suspended")
+        EXPIRED = "expired", _("Expired")
+        TERMINATED = "terminated", _("Terminated")
+        DECLINED = "declined", _("Declined")
+        REJECTED = "rejected", _("Rejected")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    class Move(models.TextChoices):
+        CREATE = "create", _("Created")
+        IMPORT = "import", _("Imported")
+        PROPOSE = "propose", _("Propose")
+        WITHDRAW = "withdraw", _("Withdraw")
+        ACCEPT = "accept", _("Accept")
+        DECLINE = "decline", _("Decline")
+        APPROVE = "approve", _("Approve")
+        REJECT = "reject", _("Reject")
+        SIGN = "sign", _("Sign")
+        SUSPEND = "suspend", _("Suspend")
+        RESUME = "resume", _("Resume")
+        TERMINATE = "terminate", _("Terminate")
+        RENEW = "renew", _("Renew")
+        EXPIRE = "expire", _("Expire")
+
+    # move: (statuses it starts from, status it leads to). Approve and renew may
+    # stay where they are until both sides have made them.
+    TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
+        Move.PROPOSE: (frozenset({Status.DRAFT}), Status.PROPOSED),
+        Move.WITHDRAW: (frozenset({Status.DRAFT, Status.PROPOSED, Status.UNDER_REVIEW}), Status.WITHDRAWN),
+        Move.ACCEPT: (frozenset({Status.PROPOSED}), Status.UNDER_REVIEW),
+        Move.DECLINE: (frozenset({Status.PROPOSED}), Status.DECLINED),
+        Move.APPROVE: (frozenset({Status.UNDER_REVIEW}), Status.APPROVED),
+        Move.REJECT: (frozenset({Status.UNDER_REVIEW}), Status.REJECTED),
+        Move.SIGN: (frozenset({Status.APPROVED}), Status.ACTIVE),
+        Move.SUSPEND: (frozenset({Status.ACTIVE}), Status.SUSPENDED),
+        Move.RESUME: (frozenset({Status.SUSPENDED}), Status.ACTIVE),
+        Move.TERMINATE: (frozenset({Status.ACTIVE, Status.SUSPENDED}), Status.TERMINATED),
+        Move.RENEW: (frozenset({Status.ACTIVE}), Status.ACTIVE),
+        Move.EXPIRE: (frozenset({Status.ACTIVE, Status.SUSPENDED}), Status.EXPIRED),
+    }
+    FINISHED = frozenset({Status.EXPIRED, Status.TERMINATED, Status.DECLINED, Status.REJECTED, Status.WITHDRAWN})
+    PUBLIC = frozenset({Status.ACTIVE, Status.EXPIRED, Status.TERMINATED})
+    SIGNED = frozenset({Status.ACTIVE, Status.SUSPENDED, Status.EXPIRED, Status.TERMINATED})
+
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.SISTER_CITY)
+    initiator = models.ForeignKey(
+        City, on_delete=models.PROTECT, related_name="initiated_agreements", verbose_name=_("initiating city")
+    )
+    partner = models.ForeignKey(
+        City, on_delete=models.PROTECT, related_name="partner_agreements", verbose_name=_("partner city")
+    )
+    topics = models.ManyToManyField(Topic, blank=True, related_name="agreements", verbose_name=_("topics"))
+    title = models.CharField(_("title"), max_length=200)
+    summary = models.TextField(_("summary"), blank=True)
+    start_date = models.DateField(_("start of term"), null=True, blank=True)
+    end_date = models.DateField(_("end of term"), null=True, blank=True, help_text=_("Empty: open-ended."))
+    signed_on = models.DateField(_("signed on"), null=True, blank=True)
+    memorandum = models.FileField(
+        _("signed memorandum"), upload_to="memoranda/%Y/", blank=True, validators=[validate_memorandum]
+    )
+    source = models.TextField(_("source"), blank=True, help_text=_("Where an imported agreement is documented."))
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.DRAFT)
+
+    initiator_country_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    initiator_country_approved_at = models.DateTimeField(null=True, blank=True)
+    partner_country_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    partner_country_approved_at = models.DateTimeField(null=True, blank=True)
+
+    # A renewal waits here until the officers of both cities have confirmed the same new end date.
+    renewal_end_date = models.DateField(_("proposed new end of term"), null=True, blank=True)
+    renewal_confirmed_by_initiator = models.BooleanField(default=False)
+    renewal_confirmed_by_partner = models.BooleanField(default=False)
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = AgreementQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        verbose_name = _("agreement")
+        verbose_name_plural = _("agreements")
+        indexes = [models.Index(fields=["status"], name="agreement_status")]
+        constraints = [
+            models.CheckConstraint(condition=~Q(initiator=models.F("partner")), name="agreement_two_cities"),
+            models.UniqueConstraint(
+                Least("initiator", "partner"),
+                Greatest("initiator", "partner"),
+                condition=~Q(status__in=["expired", "terminated", "declined", "rejected", "withdrawn"]),
+                name="one_unfinished_agreement_per_pair",
+                violation_error_message=_("These two cities already have an agreement that is not finished."),
+            ),
+            # Signed means a signing date, except for imported agreements: the public lists give none.
+            models.CheckConstraint(
+                condition=~Q(status__in=["active", "suspended", "expired", "terminated"])
+                | Q(signed_on__isnull=False)
+                | ~Q(source=""),
+                name="signed_agreement_has_signing_date",
+            ),
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True)
+                | Q(start_date__isnull=True)
+                | Q(end_date__gte=models.F("start_date")),
+                name="agreement_term_ends_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("partnerships:detail", args=[self.pk])
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in self.FINISHED
+
+    def cities(self) -> tuple[City, City]:
+        return self.initiator, self.partner
+
+    # -- moves ---------------------------------------------------------------
+
+    def _move(
+        self,
+        move: str,
+        *,
+        by: Any,
+        comment: str = "",
+        apply: Callable[[Agreement], list[str]] | None = None,
+        done: Callable[[Agreement], bool] | None = None,
+    ) -> AgreementTransition | None:
+        """Make `move` on the locked row: check it is allowed, apply it, save, audit.
+
+        Returns None, changing nothing, when the move was already made (a
+        repeated request); raises ConflictError when the status does not allow it.
+        """
+        sources, target = self.TRANSITIONS[move]
+        with transaction.atomic():
+            # The lock serialises racing moves (two approvals, an approval and a
+            # withdrawal): the second one sees the first one's result.
+            locked = Agreement.objects.select_for_update().get(pk=self.pk)
+            if done is not None and done(locked):
+                self._take(locked)
+                return None
+            if locked.status not in sources:
+                raise ConflictError(
+                    gettext("An agreement that is %(status)s cannot be %(move)s.")
+                    % {"status": locked.get_status_display().lower(), "move": _past_participle(move)}
+                )
+            from_status = locked.status
+            changed = apply(locked) if apply else []
+            if target != locked.status and move != self.Move.APPROVE and move != self.Move.RENEW:
+                locked.status = target
+                changed.append("status")
+            locked.save(update_fields=[*dict.fromkeys(changed), "updated_at"])
+            transition = AgreementTransition.objects.create(
+                agreement=locked, move=move, from_status=from_status, to_status=locked.status, actor=by, comment=comment
+            )
+            self._take(locked)
+            return transition
+
+    def _take(self, locked: Agreement) -> None:
+        for field in self._meta.concrete_fields:
+            setattr(self, field.attname, getattr(locked, field.attname))
+
+    def propose(self, *, by: Any, comment: str = "") -> AgreementTransition | None:
+        return self._move(self.Move.PROPOSE, by=by, comment=comment, done=lambda a: a.status == self.Status.PROPOSED)
+
+    def withdraw(self, *, by: Any, comment: str = "") -> AgreementTransition | None:
+        return self._move(self.Move.WITHDRAW, by=by, comment=comment, done=lambda a: a.status == self.Status.WITHDRAWN)
+
+    def accept(self, *, by: Any, comment: str = "") -> AgreementTransition | None:
+        return self._move(self.Move.ACCEPT, by=by, comment=comment, done=lambda a: a.status == self.Status.UNDER_REVIEW)
+
+    def decline(self, *, by: Any, comment: str = "") -> AgreementTransition | None:
+        return self._move(self.Move.DECLINE, by=by, comment=comment, done=lambda a: a.status == self.Status.DECLINED)
+
+    def approve(self, *, by: Any, sides: frozenset[str], comment: str = "") -> AgreementTransition | None:
+        """Record the approval of the given sides ("initiator", "partner"); approved once both have one."""
+
+        def pending(agreement: Agreement) -> list[str]:
+            return [side for side in sorted(sides) if getattr(agreement, f"{side}_country_approved_by_id") is None]
+
+        def apply(agreement: Agreement) -> list[str]:
+            now = timezone.now()
+            changed = []
+            for side in pending(agreement):
+                setattr(agreement, f"{side}_country_approved_by", by)
+                setattr(agreement, f"{side}_country_approved_at", now)
+                changed += [f"{side}_country_approved_by", f"{side}_country_approved_at"]
+            if agreement.initiator_country_approved_by_id and agreement.partner_country_approved_by_id:
+                agreement.status = self.Status.APPROVED
+                changed.append("status")
+            return changed
+
+        return self._move(
+            self.Move.APPROVE,
+            by=by,
+            comment=comment,
+            apply=apply,
+            done=lambda a: (
+                a.status == self.Status.APPROVED or (a.status == self.Status.UNDER_REVIEW and not pending(a))
+            ),
+        )
+
+    def reject(self, *, by: Any, comment: str = "") -> AgreementTransition | None:
+        return self._move(self.Move.REJECT, by=by, comment=comment, done=lambda a: a.status == self.Status.REJECTED)
+
+    def sign(
+        self, *, by: Any, signed_on: datetime.date, memorandum: File[Any], comment: str = ""
+    ) -> AgreementTransition | None:
+        if signed_on > timezone.localdate():
+            raise DomainError(gettext("The signing date cannot be in the future."))
+
+        def apply(agreement: Agreement) -> list[str]:
+            agreement.signed_on = signed_on
+            agreement.memorandum.save(memorandum.name or "memorandum.pdf", memorandum, save=False)
+            changed = ["signed_on", "memorandum"]
+            if agreement.start_date is None:
+                agreement.start_date = signed_on
+                changed.append("start_date")
+            return changed
+
+        return self._move(
+            self.Move.SIGN, by=by, comment=comment, apply=apply, done=lambda a: a.status == self.Status.ACTIVE
+        )
+
+    def suspend(self, *, by: Any, comment: str = "") -> AgreementTransition | None:
+        return self._move(self.Move.SUSPEND, by=by, comment=comment, done=lambda a: a.status == self.Status.SUSPENDED)
+
+    def resume(self, *, by: Any, comment: str = "") -> AgreementTransition | None:
+        return self._move(self.Move.RESUME, by=by, comment=comment, done=lambda a: a.status == self.Status.ACTIVE)
+
+    def terminate(self, *, by: Any, comment: str) -> AgreementTransition | None:
+        if not comment.strip():
+            raise DomainError(gettext("Say why the agreement is terminated."))
+        return self._move(
+            self.Move.TERMINATE, by=by, comment=comment, done=lambda a: a.status == self.Status.TERMINATED
+        )
+
+    def expire(self, *, today: datetime.date | None = None) -> AgreementTransition | None:
+        """End the agreement at the end of its term (the daily task)."""
+        today = today or timezone.localdate()
+        if self.end_date is None or self.end_date >= today:
+            raise ConflictError(gettext("The agreement's term has not ended."))
+        return self._move(self.Move.EXPIRE, by=None, done=lambda a: a.status == self.Status.EXPIRED)
+
+    def renew(self, *, by: Any, side: str, end_date: datetime.date, comment: str = "") -> AgreementTransition | None:
+        """One city's officers confirm a new end of term; the term changes once both cities confirm it."""
+        if end_date <= timezone.localdate() or (self.end_date and end_date <= self.end_date):
+            raise DomainError(gettext("The new end of term must be later than the current one and than today."))
+        other = "partner" if side == "initiator" else "initiator"
+
+        def apply(agreement: Agreement) -> list[str]:
+            if agreement.renewal_end_date != end_date:
+                agreement.renewal_end_date = end_date
+                agreement.renewal_confirmed_by_initiator = agreement.renewal_confirmed_by_partner = False
+            setattr(agreement, f"renewal_confirmed_by_{side}", True)
+            if getattr(agreement, f"renewal_confirmed_by_{other}"):
+                agreement.end_date = end_date
+                agreement.renewal_end_date = None
+                agreement.renewal_confirmed_by_initiator = agreement.renewal_confirmed_by_partner = False
+            return [
+                "end_date",
+                "renewal_end_date",
+                "renewal_confirmed_by_initiator",
+                "renewal_confirmed_by_partner",
+            ]
+
+        return self._move(
+            self.Move.RENEW,
+            by=by,
+            comment=comment,
+            apply=apply,
+            done=lambda a: (
+                a.end_date == end_date
+                or (a.renewal_end_date == end_date and getattr(a, f"renewal_confirmed_by_{side}"))
+            ),
+        )
+
+
+_PAST_PARTICIPLES = {
+    "propose": _("proposed"),
+    "withdraw": _("withdrawn"),
+    "accept": _("accepted"),
+    "decline": _("declined"),
+    "approve": _("approved"),
+    "reject": _("rejected"),
+    "sign": _("signed"),
+    "suspend": _("suspended"),
+    "resume": _("resumed"),
+    "terminate": _("terminated"),
+    "renew": _("renewed"),
+    "expire": _("expired"),
+}
+
+
+def _past_participle(move: str) -> str:
+    return str(_PAST_PARTICIPLES.get(move, move))
+
+
+class AgreementTransition(models.Model):
+    """One move in an agreement's life: who made it, when, from which status to which, and why."""
+
+    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="transitions")
+    move = models.CharField(_("move"), max_length=20, choices=Agreement.Move.choices)
+    from_status = models.CharField(_("from"), max_length=20, choices=Agreement.Status.choices, blank=True)
+    to_status = models.CharField(_("to"), max_length=20, choices=Agreement.Status.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("by")
+    )
+    comment = models.TextField(_("comment"), blank=True)
+    created_at = models.DateTimeField(_("when"), default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("agreement transition")
+        verbose_name_plural = _("agreement transitions")
+
+    def __str__(self) -> str:
+        return f"{self.agreement_id}: {self.from_status or '-'} → {self.to_status} ({self.move})"
+
+
+class AgreementActivity(models.Model):
+    """Something the partners did together under an active agreement; what keeps it from going dormant."""
+
+    class Kind(models.TextChoices):
+        VISIT = "visit", _("Visit")
+        EXCHANGE = "exchange", _("Exchange")
+        JOINT_PROJECT = "joint_project", _("Joint project")
+        EVENT = "event", _("Event")
+        OTHER = "other", _("Other")
+
+    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="activities")
+    date = models.DateField(_("date"))
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    description = models.CharField(_("what happened"), max_length=300)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-date", "-id"]
+        verbose_name = _("activity")
+        verbose_name_plural = _("activities")
+        indexes = [models.Index(fields=["agreement", "-date"], name="activity_agreement_date")]
+
+    def __str__(self) -> str:
+        return f"{self.date}: {self.description}"

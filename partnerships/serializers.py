@@ -1,0 +1,125 @@
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from cities.models import City, Topic
+from partnerships import permissions
+from partnerships.models import (
+    MEMORANDUM_MAX_BYTES,
+    Agreement,
+    AgreementActivity,
+    AgreementTransition,
+    validate_memorandum,
+)
+
+
+class CityRefSerializer(serializers.ModelSerializer):
+    country = serializers.CharField(source="country.code", read_only=True)
+
+    class Meta:
+        model = City
+        fields = ["id", "name", "country"]
+
+
+class TransitionSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor.username", default=None, read_only=True)
+
+    class Meta:
+        model = AgreementTransition
+        fields = ["move", "from_status", "to_status", "actor", "comment", "created_at"]
+
+
+class ActivitySerializer(serializers.ModelSerializer):
+    author = serializers.CharField(source="author.username", default=None, read_only=True)
+
+    class Meta:
+        model = AgreementActivity
+        fields = ["id", "date", "kind", "description", "author", "created_at"]
+        read_only_fields = ["id", "author", "created_at"]
+
+
+class AgreementSerializer(serializers.ModelSerializer):
+    initiator = CityRefSerializer(read_only=True)
+    partner = CityRefSerializer(read_only=True)
+    topics: serializers.SlugRelatedField[Topic] = serializers.SlugRelatedField(
+        slug_field="slug", many=True, read_only=True
+    )
+    is_dormant = serializers.BooleanField(read_only=True)
+    last_activity_on = serializers.DateField(read_only=True, allow_null=True)
+    approvals = serializers.SerializerMethodField()
+    allowed_moves = serializers.SerializerMethodField(help_text="Moves the requesting person may make now.")
+
+    class Meta:
+        model = Agreement
+        fields = [
+            "id",
+            "kind",
+            "status",
+            "title",
+            "summary",
+            "initiator",
+            "partner",
+            "topics",
+            "start_date",
+            "end_date",
+            "signed_on",
+            "memorandum",
+            "source",
+            "is_dormant",
+            "last_activity_on",
+            "approvals",
+            "renewal_end_date",
+            "allowed_moves",
+            "created_at",
+            "updated_at",
+        ]
+
+    def get_approvals(self, agreement: Agreement) -> dict[str, bool]:
+        return {
+            "initiator_country": agreement.initiator_country_approved_by_id is not None,
+            "partner_country": agreement.partner_country_approved_by_id is not None,
+        }
+
+    def get_allowed_moves(self, agreement: Agreement) -> list[str]:
+        return permissions.allowed_moves(self.context["request"].user, agreement)
+
+
+class AgreementDetailSerializer(AgreementSerializer):
+    transitions = TransitionSerializer(many=True, read_only=True)
+    activities = ActivitySerializer(many=True, read_only=True)
+
+    class Meta(AgreementSerializer.Meta):
+        fields = [*AgreementSerializer.Meta.fields, "transitions", "activities"]
+
+
+class AgreementWriteSerializer(serializers.ModelSerializer):
+    """What an officer sends to draft an agreement (POST) or change a draft (PATCH)."""
+
+    initiator = serializers.PrimaryKeyRelatedField(queryset=City.objects.all())
+    partner = serializers.PrimaryKeyRelatedField(queryset=City.objects.all())
+    topics = serializers.PrimaryKeyRelatedField(queryset=Topic.objects.all(), many=True, required=False)
+
+    class Meta:
+        model = Agreement
+        fields = ["initiator", "partner", "kind", "title", "summary", "topics", "start_date", "end_date"]
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if self.instance is not None and ({"initiator", "partner"} & attrs.keys()):
+            raise serializers.ValidationError({"partner": "The cities of an agreement cannot change; draft a new one."})
+        return attrs
+
+
+class MoveSerializer(serializers.Serializer):
+    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+    signed_on = serializers.DateField(required=False, help_text="sign: the date the memorandum was signed.")
+    memorandum = serializers.FileField(
+        required=False,
+        validators=[validate_memorandum],
+        help_text=f"sign: the signed memorandum, a PDF of at most {MEMORANDUM_MAX_BYTES // (1024 * 1024)} MB.",
+    )
+    end_date = serializers.DateField(required=False, help_text="renew: the new end of term.")
+    country = serializers.CharField(
+        required=False, max_length=2, help_text="approve: the country an SCO coordinator approves for (ISO code)."
+    )

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from cities.models import City
+from partnerships.models import Agreement
+
+register = template.Library()
+
+
+@register.inclusion_tag("partnerships/_city_partners.html", takes_context=True)
+def city_partners(context: dict[str, Any], city: City) -> dict[str, Any]:
+    """A city page's list of partners: the city page shows them through the app that owns them."""
+    user = context["request"].user
+    agreements = (
+        Agreement.objects.visible_to(user)
+        .involving(city)
+        .unfinished()
+        .with_health()
+        .select_related("initiator__country", "partner__country")
+        .order_by("status", "title")
+    )
+    rows = [
+        (agreement, agreement.partner if agreement.initiator_id == city.pk else agreement.initiator)
+        for agreement in agreements
+    ]
+    # An officer of another city may propose a partnership with this one.
+    can_propose = getattr(user, "is_officer", False) and user.city_id != city.pk
+    return {"city": city, "rows": rows, "can_propose": can_propose}

@@ -1,0 +1,163 @@
+from __future__ import annotations
+
+from typing import cast
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.models import User
+from cities.models import City
+from partnerships import permissions, services
+from partnerships.filters import AgreementFilter
+from partnerships.forms import ActivityForm, AgreementForm, MoveForm
+from partnerships.models import Agreement, AgreementQuerySet
+from sco_portal.errors import DomainError, NotPermittedError
+
+AGREEMENTS_PER_PAGE = 30
+
+
+def _visible(request: HttpRequest) -> AgreementQuerySet:
+    return (
+        Agreement.objects.visible_to(request.user)
+        .with_health()
+        .select_related("initiator__country", "partner__country")
+        .prefetch_related("topics")
+    )
+
+
+def _person(request: HttpRequest) -> User:
+    # Every view that changes something is login_required.
+    return cast(User, request.user)
+
+
+def agreement_list(request: HttpRequest) -> HttpResponse:
+    agreement_filter = AgreementFilter(request.GET, queryset=_visible(request))
+    page = Paginator(agreement_filter.qs, AGREEMENTS_PER_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "partnerships/agreement_list.html",
+        {"filter": agreement_filter, "page": page, "query": query.urlencode()},
+    )
+
+
+def agreement_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    agreement = get_object_or_404(_visible(request).prefetch_related("transitions__actor", "activities__author"), pk=pk)
+    moves = permissions.allowed_moves(request.user, agreement)
+    return render(
+        request,
+        "partnerships/agreement_detail.html",
+        {
+            "agreement": agreement,
+            "move_forms": [MoveForm(move=move, prefix=move) for move in moves],
+            "activity_form": ActivityForm()
+            if permissions.can_log_activity(request.user, agreement) and agreement.status == Agreement.Status.ACTIVE
+            else None,
+            "can_edit": permissions.can_edit(request.user, agreement) and agreement.status == Agreement.Status.DRAFT,
+        },
+    )
+
+
+@login_required
+def agreement_create(request: HttpRequest, partner_pk: int) -> HttpResponse:
+    """ "Propose a partnership" from a city page: the officer's city drafts, and may propose at once."""
+    partner = get_object_or_404(City.objects.select_related("country"), pk=partner_pk)
+    initiator = getattr(request.user, "city", None)
+    if initiator is None or not permissions.can_create_for(request.user, initiator):
+        raise PermissionDenied(_("Only municipal officers can propose partnerships for their city."))
+    form = AgreementForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            agreement = services.create_draft(
+                by=_person(request), initiator=initiator, partner=partner, **form.cleaned_data
+            )
+            if "propose" in request.POST:
+                services.make_move(agreement=agreement, move=Agreement.Move.PROPOSE, by=_person(request))
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("The agreement is saved."))
+            return redirect(agreement)
+    return render(
+        request, "partnerships/agreement_form.html", {"form": form, "initiator": initiator, "partner": partner}
+    )
+
+
+@login_required
+def agreement_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    agreement = get_object_or_404(_visible(request), pk=pk)
+    if not permissions.can_edit(request.user, agreement):
+        raise PermissionDenied(_("Only the initiating city's officers can change this agreement."))
+    form = AgreementForm(request.POST or None, instance=agreement)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_draft(agreement=agreement, by=_person(request), **form.cleaned_data)
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("The draft is saved."))
+            return redirect(agreement)
+    return render(
+        request,
+        "partnerships/agreement_form.html",
+        {"form": form, "initiator": agreement.initiator, "partner": agreement.partner, "agreement": agreement},
+    )
+
+
+@login_required
+@require_POST
+def agreement_move(request: HttpRequest, pk: int, move: str) -> HttpResponse:
+    agreement = get_object_or_404(_visible(request), pk=pk)
+    if move not in permissions.MOVE_PERMISSIONS:
+        raise PermissionDenied(_("Unknown move."))
+    form = MoveForm(request.POST, request.FILES, move=move, prefix=move)
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            label = form.fields[field].label if field in form.fields else ""
+            text = " ".join(str(error) for error in errors)
+            messages.error(request, f"{label}: {text}" if label else text)
+        return redirect(agreement)
+    data = {name: value for name, value in form.cleaned_data.items() if value not in (None, "")}
+    data.setdefault("comment", "")
+    try:
+        services.make_move(agreement=agreement, move=move, by=_person(request), **data)
+    except NotPermittedError as error:
+        raise PermissionDenied(error.message) from error
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Done: %(status)s.") % {"status": agreement.get_status_display()})
+    return redirect(agreement)
+
+
+@login_required
+@require_POST
+def activity_create(request: HttpRequest, pk: int) -> HttpResponse:
+    agreement = get_object_or_404(_visible(request), pk=pk)
+    form = ActivityForm(request.POST)
+    if form.is_valid():
+        try:
+            services.log_activity(agreement=agreement, by=_person(request), **form.cleaned_data)
+        except NotPermittedError as error:
+            raise PermissionDenied(error.message) from error
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("The activity is logged."))
+    else:
+        for errors in form.errors.values():
+            messages.error(request, " ".join(str(error) for error in errors))
+    return redirect(agreement)
+
+
+@login_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    waiting = _visible(request).waiting_on(request.user).order_by("updated_at")
+    return render(request, "partnerships/inbox.html", {"agreements": waiting})
