@@ -3,7 +3,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,6 +13,7 @@ from cities.filters import CityFilter
 from cities.forms import CityProfileForm
 from cities.models import City, Country
 from cities.permissions import can_edit_city_profile
+from sco_portal.paging import paged_list_context
 
 CITIES_PER_PAGE = 50
 
@@ -33,14 +33,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def city_list(request: HttpRequest) -> HttpResponse:
     city_filter = CityFilter(request.GET, queryset=City.objects.select_related("country"))
-    page = Paginator(city_filter.qs, CITIES_PER_PAGE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(
-        request,
-        "cities/city_list.html",
-        {"filter": city_filter, "page": page, "query": query.urlencode()},
-    )
+    return render(request, "cities/city_list.html", paged_list_context(request, city_filter, CITIES_PER_PAGE))
 
 
 def city_detail(request: HttpRequest, pk: int) -> HttpResponse:

@@ -5,7 +5,6 @@ from typing import cast
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -18,6 +17,7 @@ from partnerships.filters import AgreementFilter
 from partnerships.forms import ActivityForm, AgreementForm, MoveForm
 from partnerships.models import Agreement, AgreementQuerySet
 from sco_portal.errors import DomainError, NotPermittedError
+from sco_portal.paging import paged_list_context
 
 AGREEMENTS_PER_PAGE = 30
 
@@ -38,13 +38,8 @@ def _person(request: HttpRequest) -> User:
 
 def agreement_list(request: HttpRequest) -> HttpResponse:
     agreement_filter = AgreementFilter(request.GET, queryset=_visible(request))
-    page = Paginator(agreement_filter.qs, AGREEMENTS_PER_PAGE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
-        request,
-        "partnerships/agreement_list.html",
-        {"filter": agreement_filter, "page": page, "query": query.urlencode()},
+        request, "partnerships/agreement_list.html", paged_list_context(request, agreement_filter, AGREEMENTS_PER_PAGE)
     )
 
 

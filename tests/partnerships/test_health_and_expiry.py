@@ -21,7 +21,7 @@ def days_ago(days: int) -> datetime.date:
 
 
 def is_dormant(agreement: Agreement, today: datetime.date | None = None) -> bool:
-    return bool(Agreement.objects.with_health(today=today).get(pk=agreement.pk).is_dormant)
+    return bool(Agreement.objects.with_health(today=today).get(pk=agreement.pk).is_dormant)  # type: ignore[attr-defined]  # annotated by with_health()
 
 
 def test_agreement_goes_dormant_after_twelve_months_without_activity(
