@@ -172,6 +172,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # One name for each choice set that several fields share.
+    "ENUM_NAME_OVERRIDES": {
+        "AgreementStatusEnum": "partnerships.models.Agreement.Status",
+        "AgreementKindEnum": "partnerships.models.Agreement.Kind",
+        "ActivityKindEnum": "partnerships.models.AgreementActivity.Kind",
+        "CountryStatusEnum": "cities.models.CountryStatus.Status",
+    },
 }
 
 # Behind a TLS-terminating proxy in production; everything secure unless DEBUG.
