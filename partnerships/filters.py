@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import django_filters
+from django import forms
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
@@ -10,16 +11,25 @@ from cities.models import Country, Topic
 from partnerships.models import Agreement
 
 
+class AnyYesNo(forms.NullBooleanSelect):
+    """A yes/no filter whose empty choice reads "any" (the stock one says "unknown")."""
+
+    def __init__(self, attrs: dict[str, str] | None = None) -> None:
+        super().__init__(attrs)
+        self.choices = [("", _("Any")), ("true", _("Yes")), ("false", _("No"))]
+
+
 class AgreementFilter(django_filters.FilterSet):
-    status = django_filters.MultipleChoiceFilter(choices=Agreement.Status.choices, label=_("Status"))
-    city = django_filters.NumberFilter(method="filter_city", label=_("City (id)"))
+    status = django_filters.ChoiceFilter(choices=Agreement.Status.choices, label=_("Status"), empty_label=_("Any"))
+    # By id: the city page links here; the page form carries it without showing a number.
+    city = django_filters.NumberFilter(method="filter_city", label=_("City"), widget=forms.HiddenInput)
     country = django_filters.ModelChoiceFilter(
         queryset=Country.objects.all(), to_field_name="code", method="filter_country", label=_("Country")
     )
     topic = django_filters.ModelChoiceFilter(
         queryset=Topic.objects.all(), to_field_name="slug", field_name="topics", label=_("Topic")
     )
-    dormant = django_filters.BooleanFilter(field_name="is_dormant", label=_("Dormant"))
+    dormant = django_filters.BooleanFilter(field_name="is_dormant", label=_("Dormant"), widget=AnyYesNo)
 
     class Meta:
         model = Agreement
