@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import yaml
 from celery.schedules import crontab
 from django.conf import settings
 
@@ -51,3 +54,18 @@ def test_beat_sweeps_the_outbox_every_minute_and_sends_the_digest_once_a_day() -
 
 def test_links_in_emails_are_absolute() -> None:
     assert settings.SITE_URL.startswith(("http://", "https://"))
+
+
+def test_compose_runs_a_worker_that_may_finish_its_emails_beat_and_a_mail_catcher() -> None:
+    compose = yaml.safe_load((Path(settings.BASE_DIR) / "docker-compose.yml").read_text())
+    services = compose["services"]
+
+    assert services["mail"]["image"].startswith("axllent/mailpit")
+    assert services["worker"]["command"][:4] == ["celery", "-A", "sco_portal", "worker"]
+    assert services["beat"]["command"][:4] == ["celery", "-A", "sco_portal", "beat"]
+    grace = int(services["worker"]["stop_grace_period"].removesuffix("s"))
+    assert grace > tasks.send_message.time_limit
+    for name in ("web", "worker", "beat"):
+        environment = services[name]["environment"]
+        assert environment["EMAIL_URL"] == "${EMAIL_URL:-smtp://mail:1025}"
+        assert environment["SITE_URL"].startswith("${SITE_URL:-http")
