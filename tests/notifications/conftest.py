@@ -381,3 +381,35 @@ def broker_proxy(publish_to_broker: str, monkeypatch: pytest.MonkeyPatch) -> Ite
     proxy.stop()
     monkeypatch.undo()
     _reset_broker_connections()
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture
+def phone(live_server: Any) -> Iterator[Any]:
+    """Headless Chromium the size of a phone (Debian's Chromium, driven by Playwright)."""
+    import shutil
+
+    if not shutil.which(CHROMIUM):
+        missing_service(f"Chromium is not installed at {CHROMIUM}")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls stay synchronous.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
+        )
+        page = browser.new_page(viewport={"width": 390, "height": 844})
+        page.set_default_timeout(15_000)
+        yield page
+        browser.close()
+        # ORM calls made while Playwright's loop ran opened their own connection; close it,
+        # or PostgreSQL cannot drop the test database.
+        connection.close()
+        from django.db import connections
+
+        connections.close_all()
+    del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
