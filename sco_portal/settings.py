@@ -8,6 +8,7 @@ listed in README.md.
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -130,6 +131,10 @@ MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="SCO City Partnerships <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Seconds an SMTP conversation may hang; well under the send task's soft time limit.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
+# Links in e-mails are absolute: the address people reach the portal at.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
 # Celery: with no broker configured, tasks run in process (eager).
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -144,6 +149,38 @@ CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
+
+# Notifications (the outbox): see notifications/services.py.
+NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=8)
+# First retry after this many seconds, then twice as long each time, up to the maximum.
+NOTIFICATIONS_RETRY_DELAY = env.float("NOTIFICATIONS_RETRY_DELAY", default=60.0)
+NOTIFICATIONS_RETRY_MAX_DELAY = env.float("NOTIFICATIONS_RETRY_MAX_DELAY", default=3600.0)
+NOTIFICATIONS_SEND_SOFT_TIME_LIMIT = 45
+NOTIFICATIONS_SEND_TIME_LIMIT = 60
+NOTIFICATIONS_SWEEP_TIME_LIMIT = 120
+NOTIFICATIONS_DIGEST_TIME_LIMIT = 1800
+# A queued message whose task has not run this many seconds after it was due is enqueued again.
+NOTIFICATIONS_REQUEUE_AFTER = env.int("NOTIFICATIONS_REQUEUE_AFTER", default=120)
+# A message in flight this long has lost its worker; longer than the send task's hard time limit.
+NOTIFICATIONS_STALLED_AFTER = env.int("NOTIFICATIONS_STALLED_AFTER", default=180)
+# The daily digest goes out at this hour, UTC.
+NOTIFICATIONS_DIGEST_HOUR = env.int("NOTIFICATIONS_DIGEST_HOUR", default=6)
+CELERY_BEAT_SCHEDULE = {
+    "notifications-sweep-outbox": {"task": "notifications.tasks.sweep_outbox", "schedule": 60.0},
+    "partnerships-expire-agreements": {
+        "task": "partnerships.tasks.expire_agreements",
+        "schedule": crontab(minute=15, hour=0),
+    },
+    "partnerships-expiry-reminders": {
+        "task": "partnerships.tasks.send_agreement_reminders",
+        "schedule": crontab(minute=30, hour=0),
+    },
+    "notifications-daily-digests": {
+        "task": "notifications.tasks.send_daily_digests",
+        "schedule": crontab(minute=0, hour=NOTIFICATIONS_DIGEST_HOUR),
+    },
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -1,5 +1,7 @@
 """Test settings: the environment's database (SQLite by default), fast hashing."""
 
+import uuid
+
 from sco_portal.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -9,3 +11,6 @@ STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticF
 SECURE_SSL_REDIRECT = False
 # Static files come from the finders in tests; nothing is collected.
 STATIC_ROOT = None  # type: ignore[assignment]
+# Each test process publishes to its own queue, so tests that run a real Celery worker
+# on the shared Redis never take each other's tasks (see tests/notifications/conftest.py).
+CELERY_TASK_DEFAULT_QUEUE = f"sco-portal-test-{uuid.uuid4().hex[:12]}"

@@ -9,6 +9,7 @@ urlpatterns = [
     path("agreements/", include("partnerships.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("notifications/", include("notifications.urls")),
     path("api/v1/", include(("sco_portal.api_urls", "api"))),
     path("admin/", admin.site.urls),
 ]

@@ -7,6 +7,7 @@ from factory.django import DjangoModelFactory
 
 from accounts.models import User
 from cities.models import City, Country, CountryStatus, Topic
+from notifications.models import Event, Message
 from partnerships.models import Agreement
 
 
@@ -65,6 +66,24 @@ class UserFactory(DjangoModelFactory[User]):
     username = factory.Sequence(lambda n: f"person{n}")
     email = factory.LazyAttribute(lambda user: f"{user.username}@example.org")
     password = factory.django.Password("a-long-test-password")
+
+
+class MessageFactory(DjangoModelFactory[Message]):
+    """An outbox row in a given state; real code makes them with notifications.services.notify()."""
+
+    class Meta:
+        model = Message
+
+    recipient = factory.SubFactory(UserFactory)
+    email = factory.LazyAttribute(lambda message: message.recipient.email)
+    language = "en"
+    event = Event.AGREEMENT_SIGNED
+    occurrence = factory.Sequence(lambda n: f"agreement:{n}:transition:1")
+    dedupe_key = factory.Sequence(lambda n: f"{n:064x}")
+    subject = factory.Sequence(lambda n: f"Partnership signed: Agreement {n}")
+    text_body = "The partnership is signed.\n"
+    html_body = "<p>The partnership is signed.</p>"
+    action_url = "http://127.0.0.1:8000/partnerships/1/"
 
 
 def almaty() -> City:
