@@ -284,6 +284,8 @@ def import_agreements(*, path: Path) -> ImportReport:
     report = ImportReport()
     cities = {city.geonameid: city for city in City.objects.select_related("country")}
     seen: dict[frozenset[int], int] = {}
+    # Every pair that already has an agreement, read once rather than once per row.
+    existing = {frozenset(pair) for pair in Agreement.objects.values_list("initiator_id", "partner_id")}
     with path.open(newline="", encoding="utf-8") as handle:
         for line, row in enumerate(csv.DictReader(handle), start=2):
             try:
@@ -298,7 +300,7 @@ def import_agreements(*, path: Path) -> ImportReport:
             except _Skip as skip:
                 report.skipped.append((line, str(skip)))
                 continue
-            if Agreement.objects.between(first, second).exists():
+            if pair in existing:
                 report.already_there += 1
                 continue
             _create_imported(first, second, row)
