@@ -3,12 +3,12 @@
 An app registers each of its events once, from its `events` module, which its
 AppConfig imports in `ready()`:
 
-    PROPOSED = register(
-        "agreement_proposed",
-        label=_("A partnership is proposed to your city"),
+    REPORT_DUE = register(
+        "report_due",
+        label=_("A report is due"),
         optional=False,
-        templates="partnerships/email/agreement_proposed",
-        subject="agreement",
+        templates="reports/email/report_due",
+        subject="report",
     )
 
 `templates` is the folder with `subject.txt`, `body.txt` and `body.html`;
