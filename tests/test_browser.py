@@ -14,7 +14,7 @@ from pytest_django.live_server_helper import LiveServer
 from accounts.models import User
 from cities.models import City
 from tests.conftest import PASSWORD, missing_service
-from tests.factories import TopicFactory
+from tests.factories import TopicFactory, pdf_document
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -102,7 +102,7 @@ def test_partnership_walks_from_proposal_through_two_approvals_to_signing(
 
     assert isinstance(page, Page)
     memorandum = tmp_path / "memorandum.pdf"
-    memorandum.write_bytes(b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
+    memorandum.write_bytes(pdf_document())
 
     def log_in_as(username: str) -> None:
         page.context.clear_cookies()
