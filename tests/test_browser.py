@@ -218,4 +218,5 @@ def test_signed_memorandum_is_downloaded_by_the_other_city_and_then_by_a_visitor
     assert download_memorandum() == memorandum.read_bytes()
     response = page.request.get(memorandum_url)
     assert (response.status, response.headers["content-type"]) == (200, "application/pdf")
+    assert response.headers["content-disposition"] == f'attachment; filename="agreement-{agreement.pk}-memorandum.pdf"'
     assert response.headers["x-content-type-options"] == "nosniff"
