@@ -161,7 +161,7 @@ class FileCheck:
     def _wrong_type(self) -> ValidationError:
         return ValidationError(
             _("The file must be a %(types)s file."),
-            params={"types": get_text_list([file_type.label for file_type in self.file_types], _("or"))},
+            params={"types": get_text_list([file_type.label for file_type in self.file_types])},
             code="wrong_type",
         )
 

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import Http404
-from django.utils import timezone
+from django.utils import timezone, translation
 from pypdf import PdfWriter
 
 from partnerships.models import MEMORANDUM, Agreement
@@ -186,3 +186,12 @@ def test_a_download_of_a_file_the_storage_lost_is_not_found() -> None:
 def test_a_download_without_a_file_is_not_found() -> None:
     with pytest.raises(Http404):
         uploads.download(Agreement().memorandum, filename="agreement-1-memorandum")
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [("ru", "Файл должен быть в формате PDF."), ("zh-hans", "文件必须是 PDF 格式。")],
+)
+def test_a_refusal_is_told_in_the_readers_language(language: str, message: str) -> None:
+    with translation.override(language):
+        assert refusal(MEMORANDUM, upload(b"<html></html>")) == message
