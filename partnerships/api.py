@@ -4,7 +4,9 @@ from collections.abc import Callable
 from typing import Any, cast
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from django.http import FileResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -25,6 +27,7 @@ from partnerships.serializers import (
     AgreementWriteSerializer,
     MoveSerializer,
 )
+from sco_portal import uploads
 
 
 def _person(request: Request) -> User:
@@ -88,6 +91,8 @@ class AgreementViewSet(
         return [APIKeyReadOnly(), IsAuthenticated()]
 
     def get_queryset(self) -> QuerySet[Agreement]:
+        if self.action == "memorandum":
+            return Agreement.objects.visible_to(self.request.user)
         queryset = (
             Agreement.objects.visible_to(self.request.user)
             .with_health()
@@ -138,6 +143,27 @@ class AgreementViewSet(
         serializer.is_valid(raise_exception=True)
         activity = services.log_activity(agreement=agreement, by=_person(request), **serializer.validated_data)
         return Response(ActivitySerializer(activity).data, status=status.HTTP_201_CREATED)
+
+    def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
+        # A download answers its file whatever the client accepts (`Accept: application/pdf`
+        # included); only its errors go through a renderer, the JSON one.
+        return super().perform_content_negotiation(request, force=force or self.action == "memorandum")
+
+    @extend_schema(
+        responses={
+            (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="The signed memorandum."),
+            404: OpenApiResponse(description="No memorandum, or the agreement is out of sight."),
+        }
+    )
+    @action(detail=True, methods=["get"])
+    def memorandum(self, request: Request, pk: str | None = None) -> FileResponse:
+        """The signed memorandum, a PDF, as a download (`Content-Disposition: attachment`).
+
+        Whoever sees the agreement may download it: anyone once it is active, only
+        the parties and their coordinators before.
+        """
+        agreement = self.get_object()
+        return uploads.download(agreement.memorandum, filename=f"agreement-{agreement.pk}-memorandum")
 
 
 # One POST endpoint per move a person makes, named after the move: /agreements/{id}/<move>/.

@@ -6,7 +6,6 @@ import datetime
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import models
 from django.db.models import Q
@@ -17,28 +16,20 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from cities.models import City, Country, Topic
+from sco_portal import uploads
 from sco_portal.errors import ConflictError, DomainError
 from sco_portal.workflows import TransitionRecord, Workflow, step
 
 MEMORANDUM_MAX_BYTES = 10 * 1024 * 1024
+MEMORANDUM = uploads.FileCheck(uploads.PDF, max_bytes=MEMORANDUM_MAX_BYTES)
 DORMANT_AFTER = datetime.timedelta(days=365)
 # The two parties of an agreement, as the approval and renewal fields name them.
 SIDES = ("initiator", "partner")
 
 
 def validate_memorandum(memorandum: File[Any]) -> None:
-    """A signed memorandum is a PDF by its content (not its name) and at most 10 MB."""
-    if memorandum.size is not None and memorandum.size > MEMORANDUM_MAX_BYTES:
-        raise ValidationError(
-            _("The memorandum is %(size)d MB; the limit is %(limit)d MB."),
-            params={"size": memorandum.size // (1024 * 1024), "limit": MEMORANDUM_MAX_BYTES // (1024 * 1024)},
-            code="too_large",
-        )
-    memorandum.seek(0)
-    header = memorandum.read(1024)
-    memorandum.seek(0)
-    if b"%PDF-" not in header:
-        raise ValidationError(_("The memorandum must be a PDF file."), code="not_pdf")
+    """A signed memorandum is a PDF that pypdf reads whole (every page, not encrypted), of at most 10 MB."""
+    MEMORANDUM.check(memorandum)
 
 
 class AgreementQuerySet(models.QuerySet["Agreement"]):
@@ -164,7 +155,10 @@ class Agreement(Workflow["AgreementTransition"]):
     end_date = models.DateField(_("end of term"), null=True, blank=True, help_text=_("Empty: open-ended."))
     signed_on = models.DateField(_("signed on"), null=True, blank=True)
     memorandum = models.FileField(
-        _("signed memorandum"), upload_to="memoranda/%Y/", blank=True, validators=[validate_memorandum]
+        _("signed memorandum"),
+        upload_to=uploads.GeneratedName("memoranda"),
+        blank=True,
+        validators=[validate_memorandum],
     )
     source = models.TextField(_("source"), blank=True, help_text=_("Where an imported agreement is documented."))
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.DRAFT)
@@ -302,7 +296,7 @@ class Agreement(Workflow["AgreementTransition"]):
 
         def apply(agreement: Agreement) -> list[str]:
             agreement.signed_on = signed_on
-            agreement.memorandum.save(memorandum.name or "memorandum.pdf", memorandum, save=False)
+            uploads.store(agreement.memorandum, memorandum, check=MEMORANDUM)
             changed = ["signed_on", "memorandum"]
             if agreement.start_date is None:
                 agreement.start_date = signed_on

@@ -2,6 +2,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cities.models import City, Topic
@@ -50,6 +53,9 @@ class AgreementSerializer(serializers.ModelSerializer):
     last_activity_on = serializers.DateField(read_only=True, allow_null=True)
     approvals = serializers.SerializerMethodField()
     allowed_moves = serializers.SerializerMethodField(help_text="Moves the requesting person may make now.")
+    memorandum = serializers.SerializerMethodField(
+        help_text="Where to download the signed memorandum (a PDF), or null when there is none."
+    )
 
     class Meta:
         model = Agreement
@@ -81,6 +87,13 @@ class AgreementSerializer(serializers.ModelSerializer):
             "initiator_country": agreement.initiator_country_approved_by_id is not None,
             "partner_country": agreement.partner_country_approved_by_id is not None,
         }
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_memorandum(self, agreement: Agreement) -> str | None:
+        if not agreement.memorandum:
+            return None
+        url = reverse("api:agreement-memorandum", args=[agreement.pk])
+        return self.context["request"].build_absolute_uri(url)
 
     def get_allowed_moves(self, agreement: Agreement) -> list[str]:
         return permissions.allowed_moves(self.context["request"].user, agreement)

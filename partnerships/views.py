@@ -5,7 +5,7 @@ from typing import cast
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -16,6 +16,7 @@ from partnerships import permissions, services
 from partnerships.filters import AgreementFilter
 from partnerships.forms import ActivityForm, AgreementForm, MoveForm
 from partnerships.models import Agreement, AgreementQuerySet
+from sco_portal import uploads
 from sco_portal.errors import DomainError, NotPermittedError
 from sco_portal.paging import paged_list_context
 
@@ -60,6 +61,12 @@ def agreement_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_edit": permissions.can_edit(request.user, agreement) and agreement.status == Agreement.Status.DRAFT,
         },
     )
+
+
+def agreement_memorandum(request: HttpRequest, pk: int) -> FileResponse:
+    """The signed memorandum as a download, for whoever sees the agreement; 404 for anyone else."""
+    agreement = get_object_or_404(Agreement.objects.visible_to(request.user), pk=pk)
+    return uploads.download(agreement.memorandum, filename=f"agreement-{agreement.pk}-memorandum")
 
 
 @login_required

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
 import datetime
+import io
 
 import factory
 from django.utils import timezone
 from factory.django import DjangoModelFactory
+from pypdf import PdfWriter
+from pypdf.generic import DecodedStreamObject
 
 from accounts.models import User
 from cities.models import City, Country, CountryStatus, Topic
@@ -134,3 +137,16 @@ class AgreementFactory(DjangoModelFactory[Agreement]):
     signed_on = factory.LazyAttribute(
         lambda agreement: days_from_today(-3 * 365) if agreement.status in Agreement.SIGNED else None
     )
+
+
+def pdf_document(pages: int = 2) -> bytes:
+    """A real PDF, as a scanner or a word processor would write one: pages with compressed content."""
+    writer = PdfWriter()
+    for number in range(1, pages + 1):
+        page = writer.add_blank_page(width=595, height=842)
+        content = DecodedStreamObject()
+        content.set_data(f"BT /F1 12 Tf 72 720 Td (Memorandum of understanding, page {number}) Tj ET".encode())
+        page.replace_contents(content.flate_encode())
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import os
 import shutil
 from collections.abc import Iterator
@@ -9,12 +10,13 @@ from pathlib import Path
 
 import pytest
 from django.db import connections
+from django.utils import timezone
 from pytest_django.live_server_helper import LiveServer
 
 from accounts.models import User
 from cities.models import City
 from tests.conftest import PASSWORD, missing_service
-from tests.factories import TopicFactory, days_from_today
+from tests.factories import TopicFactory, days_from_today, pdf_document
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -102,7 +104,7 @@ def test_partnership_walks_from_proposal_through_two_approvals_to_signing(
 
     assert isinstance(page, Page)
     memorandum = tmp_path / "memorandum.pdf"
-    memorandum.write_bytes(b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
+    memorandum.write_bytes(pdf_document())
 
     def log_in_as(username: str) -> None:
         page.context.clear_cookies()
@@ -147,3 +149,75 @@ def test_partnership_walks_from_proposal_through_two_approvals_to_signing(
     agreement = Agreement.objects.get()
     assert (agreement.status, agreement.signed_on) == ("active", signed_on)
     page.screenshot(path=os.environ.get("SCREENSHOT_PATH_AGREEMENT", "/tmp/sco-agreement.png"), full_page=True)
+
+
+def test_signed_memorandum_is_downloaded_by_the_other_city_and_then_by_a_visitor(
+    page: object,
+    live_server: LiveServer,
+    officer: User,
+    partner_officer: User,
+    almaty_city: City,
+    bishkek_city: City,
+    transactional_db: None,
+    tmp_path: Path,
+) -> None:
+    from playwright.sync_api import Page, expect
+
+    from tests.factories import AgreementFactory
+
+    assert isinstance(page, Page)
+    agreement = AgreementFactory.create(
+        initiator=almaty_city, partner=bishkek_city, status="approved", title="Almaty – Bishkek: water"
+    )
+    agreement_url = f"{live_server.url}/agreements/{agreement.pk}/"
+    memorandum_url = f"{agreement_url}memorandum/"
+    memorandum = tmp_path / "Signed memorandum.pdf"
+    memorandum.write_bytes(pdf_document(pages=3))
+    web_page = tmp_path / "memorandum.pdf"
+    web_page.write_text("<!DOCTYPE html><html><body><script>alert('signed')</script></body></html>")
+    signed_on = (timezone.localdate() - datetime.timedelta(days=3)).isoformat()
+
+    def log_in_as(username: str) -> None:
+        page.context.clear_cookies()
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.get_by_label("Username").fill(username)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        expect(page.get_by_role("button", name="Log out")).to_be_visible()
+
+    def sign_with(file: Path) -> None:
+        page.get_by_label("Signed on").fill(signed_on)
+        page.get_by_label("Signed memorandum (PDF)").set_input_files(str(file))
+        page.get_by_role("button", name="Record the signing").click()
+
+    def download_memorandum() -> bytes:
+        with page.expect_download() as download_info:
+            page.get_by_role("link", name="memorandum (PDF)").click()
+        download = download_info.value
+        assert download.suggested_filename == f"agreement-{agreement.pk}-memorandum.pdf"
+        return Path(download.path()).read_bytes()
+
+    # Under approval, the memorandum address is no one's business but the parties'.
+    assert page.request.get(memorandum_url).status == 404
+
+    log_in_as("officer.almaty")
+    page.goto(agreement_url)
+    sign_with(web_page)
+    expect(page.get_by_role("status")).to_have_text("Signed memorandum (PDF): The file must be a PDF file.")
+    expect(page.locator(".status")).to_have_text("Approved")
+
+    sign_with(memorandum)
+    expect(page.locator(".status")).to_have_text("Active")
+
+    log_in_as("officer.bishkek")
+    page.goto(agreement_url)
+    assert download_memorandum() == memorandum.read_bytes()
+
+    page.context.clear_cookies()
+    page.goto(agreement_url)
+    expect(page.get_by_role("link", name="Log in")).to_be_visible()
+    assert download_memorandum() == memorandum.read_bytes()
+    response = page.request.get(memorandum_url)
+    assert (response.status, response.headers["content-type"]) == (200, "application/pdf")
+    assert response.headers["content-disposition"] == f'attachment; filename="agreement-{agreement.pk}-memorandum.pdf"'
+    assert response.headers["x-content-type-options"] == "nosniff"

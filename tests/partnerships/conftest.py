@@ -9,10 +9,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from cities.models import City
 from partnerships.models import Agreement
-from tests.factories import AgreementFactory
+from tests.factories import AgreementFactory, pdf_document
 
-# The smallest document that is a PDF by its content.
-PDF_BYTES = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+PDF_BYTES = pdf_document()
 
 
 def pdf(name: str = "memorandum.pdf") -> SimpleUploadedFile:
