@@ -6,6 +6,9 @@ driver and out of range for PostgreSQL's bigint.
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import pytest
 from django.test import Client
 from rest_framework.test import APIClient
@@ -13,6 +16,8 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from cities.models import City
 from partnerships.models import Agreement
+from sco_portal.api_urls import router
+from sco_portal.parsers import MAX_JSON_DEPTH, JSONParser
 from tests.conftest import login
 from tests.factories import AgreementFactory
 
@@ -119,3 +124,65 @@ def test_city_id_beyond_64_bits_in_a_draft_is_a_400_naming_the_field(officer: Us
 
     assert response.status_code == 400
     assert list(response.json()) == ["initiator"]
+
+
+# Deeply nested JSON
+
+
+def nested(depth: int, kind: str) -> str:
+    return "[" * depth + "]" * depth if kind == "array" else '{"a":' * depth + "1" + "}" * depth
+
+
+TOO_DEEP = f"The JSON body nests arrays and objects deeper than {MAX_JSON_DEPTH} levels."
+
+
+@pytest.mark.parametrize("kind", ["array", "object"])
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("post", "/api/v1/agreements/"),
+        ("patch", "/api/v1/agreements/{id}/"),
+        ("post", "/api/v1/agreements/{id}/propose/"),
+        ("post", "/api/v1/agreements/{id}/activities/"),
+    ],
+)
+def test_json_nested_100000_levels_deep_is_a_400_that_says_so(
+    officer: User, almaty_city: City, bishkek_city: City, kind: str, method: str, path: str
+) -> None:
+    draft = AgreementFactory.create(initiator=almaty_city, partner=bishkek_city)
+    api = APIClient(raise_request_exception=False)
+    api.force_authenticate(officer)
+
+    response = getattr(api, method)(path.format(id=draft.pk), nested(100_000, kind), content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json() == {"detail": TOO_DEEP}
+
+
+def test_json_nested_just_past_the_limit_is_refused_before_any_view_reads_it(officer: User) -> None:
+    api = APIClient()
+    api.force_authenticate(officer)
+    body = {"title": json.loads(nested(MAX_JSON_DEPTH, "array"))}
+
+    response = api.post("/api/v1/agreements/", body, format="json")
+
+    assert response.status_code == 400
+    assert response.json() == {"detail": TOO_DEEP}
+
+
+def test_json_at_a_sensible_depth_still_reaches_the_serializer(officer: User) -> None:
+    api = APIClient()
+    api.force_authenticate(officer)
+
+    response = api.post("/api/v1/agreements/", {"title": [[["three levels"]]]}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["title"] == ["Not a valid string."]
+
+
+@pytest.mark.parametrize(("prefix", "viewset", "_basename"), router.registry)
+def test_every_api_endpoint_parses_json_with_the_depth_limit(prefix: str, viewset: Any, _basename: str) -> None:
+    json_parsers = [parser for parser in viewset.parser_classes if parser.media_type == "application/json"]
+
+    assert json_parsers, prefix
+    assert all(issubclass(parser, JSONParser) for parser in json_parsers), prefix
