@@ -13,3 +13,9 @@ urlpatterns = [
     path("api/v1/", include(("sco_portal.api_urls", "api"))),
     path("admin/", admin.site.urls),
 ]
+
+# Under /api/ errors are JSON ({"detail": ...}), elsewhere the HTML pages.
+handler400 = "sco_portal.errors.bad_request"
+handler403 = "sco_portal.errors.permission_denied"
+handler404 = "sco_portal.errors.page_not_found"
+handler500 = "sco_portal.errors.server_error"

@@ -10,7 +10,9 @@ import json
 from typing import Any
 
 import pytest
-from django.test import Client
+from django.core.exceptions import PermissionDenied
+from django.test import Client, RequestFactory
+from django.urls import get_resolver
 from rest_framework.test import APIClient
 
 from accounts.models import User
@@ -18,7 +20,7 @@ from cities.models import City
 from partnerships.models import Agreement
 from sco_portal.api_urls import router
 from sco_portal.parsers import MAX_JSON_DEPTH, JSONParser
-from tests.conftest import login
+from tests.conftest import PASSWORD, login
 from tests.factories import AgreementFactory
 
 BEYOND_64_BITS = "99999999999999999999999"
@@ -186,3 +188,92 @@ def test_every_api_endpoint_parses_json_with_the_depth_limit(prefix: str, viewse
 
     assert json_parsers, prefix
     assert all(issubclass(parser, JSONParser) for parser in json_parsers), prefix
+
+
+# API errors are JSON; pages keep HTML
+
+
+def test_unknown_api_url_is_a_json_404(db: None) -> None:
+    response = Client().get("/api/v1/no-such-thing/")
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": "Not found."}
+
+
+def test_unknown_page_is_still_an_html_404(db: None) -> None:
+    response = Client().get("/no-such-page/")
+
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
+    assert "There is nothing here" in response.content.decode()
+
+
+def crash(*args: object, **kwargs: object) -> None:
+    raise RuntimeError("a bug")
+
+
+def test_server_error_in_the_api_is_json(monkeypatch: pytest.MonkeyPatch, almaty_city: City) -> None:
+    monkeypatch.setattr("cities.api.CityViewSet.get_queryset", crash)
+
+    response = client_that_answers_500().get("/api/v1/cities/")
+
+    assert response.status_code == 500
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": "A server error occurred."}
+
+
+def test_server_error_on_a_page_is_the_html_page_in_the_readers_language(
+    monkeypatch: pytest.MonkeyPatch, almaty_city: City
+) -> None:
+    monkeypatch.setattr("cities.views.paged_list_context", crash)
+    client = client_that_answers_500()
+    client.post("/i18n/setlang/", {"language": "ru", "next": "/"})
+
+    response = client.get("/cities/")
+
+    assert response.status_code == 500
+    assert response["Content-Type"].startswith("text/html")
+    assert "<h1>Ошибка сервера</h1>" in response.content.decode()
+
+
+def test_request_django_refuses_before_the_api_sees_it_is_a_json_400(officer: User) -> None:
+    api = APIClient(raise_request_exception=False)
+    api.force_authenticate(officer)
+    too_many_fields = "&".join(f"field{number}=x" for number in range(1_001))
+
+    response = api.post("/api/v1/agreements/", too_many_fields, content_type="application/x-www-form-urlencoded")
+
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": "Malformed request."}
+
+
+def test_csrf_failure_in_the_api_is_json(officer: User) -> None:
+    api = APIClient(enforce_csrf_checks=True)
+    api.login(username=officer.username, password=PASSWORD)
+
+    response = api.post("/api/v1/agreements/", {"title": "No token"}, format="json")
+
+    assert response.status_code == 403
+    assert response.json()["detail"].startswith("CSRF Failed")
+
+
+def test_method_not_allowed_in_the_api_is_json(officer: User, active_agreement: Agreement) -> None:
+    api = APIClient()
+    api.force_authenticate(officer)
+
+    response = api.delete(f"/api/v1/agreements/{active_agreement.pk}/")
+
+    assert response.status_code == 405
+    assert response.json() == {"detail": 'Method "DELETE" not allowed.'}
+
+
+def test_permission_refused_by_django_under_the_api_is_json(rf: RequestFactory) -> None:
+    # DRF answers its own 403s; this covers one raised outside a DRF view under /api/.
+    handler = get_resolver().resolve_error_handler(403)
+
+    response = handler(rf.get("/api/v1/anything/"), PermissionDenied())
+
+    assert response.status_code == 403
+    assert json.loads(response.content) == {"detail": "You do not have permission to perform this action."}
