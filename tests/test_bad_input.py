@@ -13,6 +13,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.test import Client, RequestFactory
 from django.urls import get_resolver
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from accounts.models import User
@@ -273,7 +274,28 @@ def test_permission_refused_by_django_under_the_api_is_json(rf: RequestFactory) 
     # DRF answers its own 403s; this covers one raised outside a DRF view under /api/.
     handler = get_resolver().resolve_error_handler(403)
 
-    response = handler(rf.get("/api/v1/anything/"), PermissionDenied())
+    with translation.override("en"):  # no LocaleMiddleware here
+        response = handler(rf.get("/api/v1/anything/"), PermissionDenied())
 
     assert response.status_code == 403
     assert json.loads(response.content) == {"detail": "You do not have permission to perform this action."}
+
+
+@pytest.mark.parametrize(
+    ("language", "no_such_id", "too_deep"),
+    [
+        ("ru", "Такого идентификатора нет", "В теле JSON массивы и объекты вложены слишком глубоко"),
+        ("zh-hans", "不存在此 ID", "JSON 请求体中数组和对象的嵌套超过了 32 层"),
+    ],
+)
+def test_bad_input_messages_are_in_the_readers_language(
+    officer: User, active_agreement: Agreement, language: str, no_such_id: str, too_deep: str
+) -> None:
+    api = APIClient(HTTP_ACCEPT_LANGUAGE=language)
+    api.force_authenticate(officer)
+
+    id_error = api.get("/api/v1/agreements/", {"city": BEYOND_64_BITS}).json()["city"][0]
+    depth_error = api.post("/api/v1/agreements/", nested(100_000, "array"), content_type="application/json")
+
+    assert id_error.startswith(no_such_id)
+    assert depth_error.json()["detail"].startswith(too_deep)
