@@ -7,10 +7,12 @@ driver and out of range for PostgreSQL's bigint.
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
 from django.test import Client, RequestFactory
 from django.urls import get_resolver
 from django.utils import translation
@@ -272,7 +274,7 @@ def test_method_not_allowed_in_the_api_is_json(officer: User, active_agreement: 
 
 def test_permission_refused_by_django_under_the_api_is_json(rf: RequestFactory) -> None:
     # DRF answers its own 403s; this covers one raised outside a DRF view under /api/.
-    handler = get_resolver().resolve_error_handler(403)
+    handler = cast(Callable[..., HttpResponse], get_resolver().resolve_error_handler(403))
 
     with translation.override("en"):  # no LocaleMiddleware here
         response = handler(rf.get("/api/v1/anything/"), PermissionDenied())
