@@ -18,40 +18,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-
-class Event(models.TextChoices):
-    """What happened; each value has its own templates under templates/notifications/email/<value>/."""
-
-    AGREEMENT_PROPOSED = "agreement_proposed", _("A partnership is proposed to your city")
-    AGREEMENT_ACCEPTED = "agreement_accepted", _("A partnership proposal is accepted and awaits approval")
-    AGREEMENT_APPROVED = "agreement_approved", _("A partnership is approved and can be signed")
-    AGREEMENT_REJECTED = "agreement_rejected", _("A partnership is rejected by a coordinator")
-    AGREEMENT_DECLINED = "agreement_declined", _("A partnership proposal is declined")
-    AGREEMENT_WITHDRAWN = "agreement_withdrawn", _("A partnership proposal is withdrawn")
-    AGREEMENT_SIGNED = "agreement_signed", _("A partnership is signed")
-    AGREEMENT_EXPIRING_90 = "agreement_expiring_90", _("A partnership expires in 90 days")
-    AGREEMENT_EXPIRING_30 = "agreement_expiring_30", _("A partnership expires in 30 days")
-    PRACTICE_SUBMITTED = "practice_submitted", _("A practice is submitted for moderation")
-    PRACTICE_PUBLISHED = "practice_published", _("Your practice is published")
-    PRACTICE_RETURNED = "practice_returned", _("Your practice is returned for changes")
-    PARTNER_SUGGESTIONS = "partner_suggestions", _("New partner suggestions for your city")
-    DAILY_DIGEST = "daily_digest", _("Daily digest")
-
-
-# E-mails that ask the recipient to do something: nobody can turn these off, or a
-# partnership would stall waiting on a person who was never told.
-REQUIRED_EVENTS = frozenset(
-    {
-        Event.AGREEMENT_PROPOSED,
-        Event.AGREEMENT_ACCEPTED,
-        Event.AGREEMENT_APPROVED,
-        Event.AGREEMENT_EXPIRING_30,
-        Event.PRACTICE_SUBMITTED,
-        Event.PRACTICE_RETURNED,
-        Event.DAILY_DIGEST,
-    }
-)
-OPTIONAL_EVENTS = tuple(event for event in Event if event not in REQUIRED_EVENTS)
+from notifications import events
 
 
 def dedupe_key(*, event: str, occurrence: str, recipient_id: int) -> str:
@@ -102,7 +69,9 @@ class Message(models.Model):
     )
     email = models.EmailField(_("e-mail address"))
     language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES)
-    event = models.CharField(_("event"), max_length=40, choices=Event.choices)
+    # The name of an event an app registered (notifications.events): no choice list, so a
+    # new event needs no migration.
+    event = models.CharField(_("event"), max_length=40)
     occurrence = models.CharField(_("occurrence"), max_length=200)
     dedupe_key = models.CharField(_("dedupe key"), max_length=64, unique=True)
     subject = models.CharField(_("subject"), max_length=300)
@@ -150,7 +119,15 @@ class Message(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_event_display()} → {self.email} ({self.get_status_display()})"
+        return f"{self.event_label} → {self.email} ({self.get_status_display()})"
+
+    @property
+    def event_label(self) -> str:
+        """What the event is called, as its app registered it (the bare name if no app does any more)."""
+        try:
+            return str(events.get(self.event).label)
+        except ValueError:
+            return self.event
 
     def _move(self, *, source: str, target: str, only_if: Q | None = None, **fields: object) -> bool:
         """Move from `source` to `target` only if the row is still in `source`; True if this call moved it.
@@ -263,4 +240,4 @@ class Preference(models.Model):
         return f"{self.user} ({self.get_delivery_display()})"
 
     def wants(self, event: str) -> bool:
-        return event in REQUIRED_EVENTS or event not in self.muted_events
+        return not events.is_optional(event) or event not in self.muted_events

@@ -31,14 +31,15 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from notifications.models import OPTIONAL_EVENTS, Event, Message, Preference, dedupe_key
+from notifications import events
+from notifications.events import EventType
+from notifications.models import Message, Preference, dedupe_key
 
 if TYPE_CHECKING:
     from accounts.models import User
 
 logger = logging.getLogger(__name__)
 
-TEMPLATES = "notifications/email"
 # How many rows one sweep looks at; the next sweep, a minute later, takes the rest.
 SWEEP_BATCH = 1000
 
@@ -58,18 +59,13 @@ def absolute_url(path: str) -> str:
     return settings.SITE_URL.rstrip("/") + "/" + path.lstrip("/")
 
 
-def _action_url(context: Mapping[str, Any]) -> str:
+def _action_url(event: EventType, context: Mapping[str, Any]) -> str:
     """The page where the person acts: the caller's `action_url`, else the event's subject's own page."""
     if context.get("action_url"):
         return absolute_url(str(context["action_url"]))
-    for key in ("agreement", "practice", "city"):
-        subject = context.get(key)
-        if subject is not None and hasattr(subject, "get_absolute_url"):
-            return absolute_url(subject.get_absolute_url())
-    city = context.get("city")
-    if city is not None:
-        # Cities have no get_absolute_url; their page is named, so no import of the app is needed.
-        return absolute_url(reverse("cities:detail", args=[city.pk]))
+    subject = context.get(event.subject) if event.subject else None
+    if subject is not None and hasattr(subject, "get_absolute_url"):
+        return absolute_url(subject.get_absolute_url())
     return absolute_url("/")
 
 
@@ -79,14 +75,15 @@ def render_email(*, event: str, recipient: User, context: Mapping[str, Any]) -> 
     Rendering happens under `translation.override`, so choice labels and city
     names (which follow the active language) come out in that language too.
     """
-    folder = f"{TEMPLATES}/{Event(event).value}"
+    event_type = events.get(event)
+    folder = event_type.templates
     with translation.override(recipient.language):
         full_context = {
             **context,
-            "event": event,
+            "event": event_type.name,
             "recipient": recipient,
             "recipient_name": recipient.get_full_name() or recipient.get_username(),
-            "action_url": _action_url(context),
+            "action_url": _action_url(event_type, context),
             "preferences_url": absolute_url(reverse("notifications:preferences")),
             "site_url": settings.SITE_URL,
             "language": recipient.language,
@@ -126,7 +123,7 @@ def notify(*, event: str, recipients: Iterable[User], context: Mapping[str, Any]
       sent by a Celery task enqueued when the caller's transaction commits. If the
       broker is down then, the request still succeeds and the sweeper sends later.
     """
-    event = Event(event).value
+    event = events.get(event).name  # ValueError for an event no app registered
     if not occurrence:
         raise ValueError("notify() needs an occurrence that names this happening of the event")
     people: dict[int, User] = {}
@@ -328,7 +325,7 @@ def send_digest(*, user_id: int, now: datetime.datetime | None = None) -> Messag
             return None
         occurrence = f"digest:{held[0].pk}"
         rendered = render_email(
-            event=Event.DAILY_DIGEST,
+            event=events.DAILY_DIGEST,
             recipient=person,
             context={"items": held, "count": len(held), "action_url": absolute_url("/")},
         )
@@ -336,9 +333,9 @@ def send_digest(*, user_id: int, now: datetime.datetime | None = None) -> Messag
             recipient=person,
             email=person.email,
             language=person.language,
-            event=Event.DAILY_DIGEST,
+            event=events.DAILY_DIGEST,
             occurrence=occurrence,
-            dedupe_key=dedupe_key(event=Event.DAILY_DIGEST, occurrence=occurrence, recipient_id=person.pk),
+            dedupe_key=dedupe_key(event=events.DAILY_DIGEST, occurrence=occurrence, recipient_id=person.pk),
             subject=rendered.subject,
             text_body=rendered.text,
             html_body=rendered.html,
@@ -383,7 +380,7 @@ def save_preferences(*, user: User, delivery: str, muted_events: Iterable[str]) 
 
     Messages already held for a digest still go out with the next daily digest.
     """
-    muted = sorted({Event(event).value for event in muted_events if event in OPTIONAL_EVENTS})
+    muted = sorted({str(event) for event in muted_events if events.is_optional(str(event))})
     preference, _created = Preference.objects.update_or_create(
         user=user, defaults={"delivery": Preference.Delivery(delivery).value, "muted_events": muted}
     )

@@ -10,8 +10,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from notifications import events
 from notifications.forms import PreferenceForm
-from notifications.models import REQUIRED_EVENTS, Event, Message, Preference
+from notifications.models import Message, Preference
 from notifications.services import retry_failed_messages, save_preferences
 
 if TYPE_CHECKING:
@@ -33,7 +34,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
         )
         messages.success(request, _("Your e-mail preferences are saved."))
         return redirect("notifications:preferences")
-    always = [event.label for event in Event if event in REQUIRED_EVENTS and event != Event.DAILY_DIGEST]
+    always = [event.label for event in events.required_events() if event.name != events.DAILY_DIGEST]
     return render(request, "notifications/preferences.html", {"form": form, "always": always})
 
 

@@ -11,7 +11,7 @@ class TransitionInline(admin.TabularInline):
     model = AgreementTransition
     extra = 0
     can_delete = False
-    readonly_fields = ("move", "from_status", "to_status", "actor", "comment", "created_at")
+    readonly_fields = ("move", "from_status", "to_status", "actor", "comment", "details", "created_at")
 
     def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
@@ -49,7 +49,7 @@ class AgreementAdmin(admin.ModelAdmin):
     inlines = [TransitionInline, ActivityInline]
     actions = ["expire_due"]
 
-    @admin.action(description=_("Expire agreements whose term is over"))
+    @admin.action(description=_("Expire the selected agreements whose term is over"))
     def expire_due(self, request: HttpRequest, queryset: QuerySet[Agreement]) -> None:
-        expired = services.expire_due_agreements()
+        expired = services.expire_due_agreements(among=queryset)
         self.message_user(request, _("%(count)d agreements expired.") % {"count": expired}, messages.SUCCESS)

@@ -4,7 +4,7 @@ from collections.abc import Callable
 from typing import Any, cast
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import SAFE_METHODS, IsAuthenticated
@@ -14,7 +14,7 @@ from rest_framework.serializers import BaseSerializer
 
 from accounts.authentication import APIKeyReadOnly
 from accounts.models import User
-from partnerships import services
+from partnerships import permissions, services
 from partnerships.filters import AgreementFilter
 from partnerships.models import Agreement
 from partnerships.serializers import (
@@ -31,6 +31,17 @@ def _person(request: Request) -> User:
     return cast(User, request.user)
 
 
+# Tells a fresh move from a repeated one, whose request found the move already made.
+MOVE_OUTCOME_HEADER = "Move-Outcome"
+MOVE_OUTCOME = OpenApiParameter(
+    MOVE_OUTCOME_HEADER,
+    location=OpenApiParameter.HEADER,
+    response=True,
+    enum=["done", "already-done"],
+    description="`done`: this request made the move; `already-done`: it was made before and nothing changed.",
+)
+
+
 def _move_action(move: str) -> Callable[..., Response]:
     """The POST endpoint of one move: validate, call the service, answer the agreement."""
 
@@ -38,14 +49,18 @@ def _move_action(move: str) -> Callable[..., Response]:
         agreement = self.get_object()
         serializer = MoveSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.make_move(agreement=agreement, move=move, by=_person(request), **serializer.validated_data)
-        return self._detail(agreement.pk)
+        result = services.make_move(agreement=agreement, move=move, by=_person(request), **serializer.validated_data)
+        response = self._detail(agreement.pk)
+        response[MOVE_OUTCOME_HEADER] = "already-done" if result.repeated else "done"
+        return response
 
     # The router maps POST to the method by this name, so it is set before @action reads it.
     handler.__name__ = handler.__qualname__ = move
     handler.__doc__ = f"{move.capitalize()} the agreement (see the lifecycle above)."
     with_action = action(detail=True, methods=["post"], url_path=move, url_name=move)(handler)
-    return extend_schema(request=MoveSerializer, responses=AgreementDetailSerializer)(with_action)
+    return extend_schema(request=MoveSerializer, responses=AgreementDetailSerializer, parameters=[MOVE_OUTCOME])(
+        with_action
+    )
 
 
 class AgreementViewSet(
@@ -122,14 +137,7 @@ class AgreementViewSet(
         activity = services.log_activity(agreement=agreement, by=_person(request), **serializer.validated_data)
         return Response(ActivitySerializer(activity).data, status=status.HTTP_201_CREATED)
 
-    propose = _move_action("propose")
-    accept = _move_action("accept")
-    decline = _move_action("decline")
-    approve = _move_action("approve")
-    reject = _move_action("reject")
-    withdraw = _move_action("withdraw")
-    sign = _move_action("sign")
-    suspend = _move_action("suspend")
-    resume = _move_action("resume")
-    terminate = _move_action("terminate")
-    renew = _move_action("renew")
+
+# One POST endpoint per move a person makes, named after the move: /agreements/{id}/<move>/.
+for _move in permissions.MOVE_PERMISSIONS:
+    setattr(AgreementViewSet, str(_move), _move_action(str(_move)))

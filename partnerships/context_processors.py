@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
+from partnerships import permissions
 from partnerships.models import Agreement
 
 
@@ -10,4 +11,4 @@ def inbox(request: HttpRequest) -> dict[str, int]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {"inbox_count": Agreement.objects.visible_to(user).waiting_on(user).count()}
+    return {"inbox_count": permissions.waiting_on(Agreement.objects.visible_to(user), user).count()}

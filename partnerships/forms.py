@@ -54,6 +54,7 @@ class MoveForm(forms.Form):
     memorandum = forms.FileField(label=_("Signed memorandum (PDF)"), required=False, validators=[validate_memorandum])
     end_date = forms.DateField(label=_("New end of term"), required=False, widget=DateInput())
     country = forms.CharField(required=False, max_length=2, widget=forms.HiddenInput())
+    confirm = forms.BooleanField(label=_("Yes, end this agreement. I understand this cannot be undone."))
 
     def __init__(self, *args: object, move: str, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
@@ -62,9 +63,12 @@ class MoveForm(forms.Form):
             self.fields["signed_on"].required = self.fields["memorandum"].required = True
         if move == Agreement.Move.RENEW:
             self.fields["end_date"].required = True
-        if move == Agreement.Move.TERMINATE:
-            self.fields["comment"].required = True
+        if Agreement.is_ending(move):
+            # Ending an agreement is confirmed, and a termination says why (the others may).
             self.fields["comment"].label = _("Reason")
+            self.fields["comment"].required = move == Agreement.Move.TERMINATE
+        else:
+            del self.fields["confirm"]
         for name in ("signed_on", "memorandum", "end_date"):
             if not self.fields[name].required:
                 del self.fields[name]

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
-from django.db import models, transaction
+from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Coalesce, Greatest, Least, TruncDate
 from django.urls import reverse
@@ -17,11 +16,14 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from cities.models import City, Topic
+from cities.models import City, Country, Topic
 from sco_portal.errors import ConflictError, DomainError
+from sco_portal.workflows import TransitionRecord, Workflow, step
 
 MEMORANDUM_MAX_BYTES = 10 * 1024 * 1024
 DORMANT_AFTER = datetime.timedelta(days=365)
+# The two parties of an agreement, as the approval and renewal fields name them.
+SIDES = ("initiator", "partner")
 
 
 def validate_memorandum(memorandum: File[Any]) -> None:
@@ -77,40 +79,13 @@ class AgreementQuerySet(models.QuerySet["Agreement"]):
             )
         )
 
-    def waiting_on(self, user: Any) -> AgreementQuerySet:
-        """What waits on this person: proposals to answer, approvals to give, signatures, renewals to confirm."""
-        role = getattr(user, "role", None)
-        if role == "officer":
-            city = user.city_id
-            ours = Q(initiator=city) | Q(partner=city)
-            renewal = Q(status=Agreement.Status.ACTIVE, renewal_end_date__isnull=False) & (
-                Q(initiator=city, renewal_confirmed_by_initiator=False)
-                | Q(partner=city, renewal_confirmed_by_partner=False)
-            )
-            return self.filter(
-                Q(status=Agreement.Status.PROPOSED, partner=city) | Q(status=Agreement.Status.APPROVED) & ours | renewal
-            )
-        under_review = Q(status=Agreement.Status.UNDER_REVIEW)
-        if role == "national_coordinator":
-            country = user.country_id
-            return self.filter(
-                under_review
-                & (
-                    Q(initiator__country=country, initiator_country_approved_by__isnull=True)
-                    | Q(partner__country=country, partner_country_approved_by__isnull=True)
-                )
-            )
-        if role == "sco_coordinator":
-            return self.filter(under_review)
-        return self.none()
-
     def visible_to(self, user: Any) -> AgreementQuerySet:
         from partnerships.permissions import visible_agreements
 
         return visible_agreements(self, user)
 
 
-class Agreement(models.Model):
+class Agreement(Workflow["AgreementTransition"]):
     """An agreement between two cities, from the initiator's draft to its end.
 
     draft → proposed → under_review → approved → active → expired | terminated,
@@ -152,22 +127,25 @@ class Agreement(models.Model):
         RENEW = "renew", _("Renew")
         EXPIRE = "expire", _("Expire")
 
-    # move: (statuses it starts from, status it leads to). Approve and renew may
-    # stay where they are until both sides have made them.
-    TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
-        Move.PROPOSE: (frozenset({Status.DRAFT}), Status.PROPOSED),
-        Move.WITHDRAW: (frozenset({Status.DRAFT, Status.PROPOSED, Status.UNDER_REVIEW}), Status.WITHDRAWN),
-        Move.ACCEPT: (frozenset({Status.PROPOSED}), Status.UNDER_REVIEW),
-        Move.DECLINE: (frozenset({Status.PROPOSED}), Status.DECLINED),
-        Move.APPROVE: (frozenset({Status.UNDER_REVIEW}), Status.APPROVED),
-        Move.REJECT: (frozenset({Status.UNDER_REVIEW}), Status.REJECTED),
-        Move.SIGN: (frozenset({Status.APPROVED}), Status.ACTIVE),
-        Move.SUSPEND: (frozenset({Status.ACTIVE}), Status.SUSPENDED),
-        Move.RESUME: (frozenset({Status.SUSPENDED}), Status.ACTIVE),
-        Move.TERMINATE: (frozenset({Status.ACTIVE, Status.SUSPENDED}), Status.TERMINATED),
-        Move.RENEW: (frozenset({Status.ACTIVE}), Status.ACTIVE),
-        Move.EXPIRE: (frozenset({Status.ACTIVE, Status.SUSPENDED}), Status.EXPIRED),
+    # The whole workflow: each move, the statuses it starts from, where it leads.
+    # Approve and renew are made in steps (both countries, both cities).
+    TRANSITIONS = {
+        Move.PROPOSE: step({Status.DRAFT}, Status.PROPOSED, done=_("proposed")),
+        Move.WITHDRAW: step(
+            {Status.DRAFT, Status.PROPOSED, Status.UNDER_REVIEW}, Status.WITHDRAWN, done=_("withdrawn")
+        ),
+        Move.ACCEPT: step({Status.PROPOSED}, Status.UNDER_REVIEW, done=_("accepted")),
+        Move.DECLINE: step({Status.PROPOSED}, Status.DECLINED, done=_("declined")),
+        Move.APPROVE: step({Status.UNDER_REVIEW}, Status.APPROVED, done=_("approved"), stepwise=True),
+        Move.REJECT: step({Status.UNDER_REVIEW}, Status.REJECTED, done=_("rejected")),
+        Move.SIGN: step({Status.APPROVED}, Status.ACTIVE, done=_("signed")),
+        Move.SUSPEND: step({Status.ACTIVE}, Status.SUSPENDED, done=_("suspended")),
+        Move.RESUME: step({Status.SUSPENDED}, Status.ACTIVE, done=_("resumed")),
+        Move.TERMINATE: step({Status.ACTIVE, Status.SUSPENDED}, Status.TERMINATED, done=_("terminated")),
+        Move.RENEW: step({Status.ACTIVE}, Status.ACTIVE, done=_("renewed"), stepwise=True),
+        Move.EXPIRE: step({Status.ACTIVE, Status.SUSPENDED}, Status.EXPIRED, done=_("expired")),
     }
+    CONFLICT_MESSAGE = _("An agreement that is %(status)s cannot be %(move)s.")
     FINISHED = frozenset({Status.EXPIRED, Status.TERMINATED, Status.DECLINED, Status.REJECTED, Status.WITHDRAWN})
     PUBLIC = frozenset({Status.ACTIVE, Status.EXPIRED, Status.TERMINATED})
     SIGNED = frozenset({Status.ACTIVE, Status.SUSPENDED, Status.EXPIRED, Status.TERMINATED})
@@ -248,89 +226,61 @@ class Agreement(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("partnerships:detail", args=[self.pk])
 
-    @property
-    def is_finished(self) -> bool:
-        return self.status in self.FINISHED
+    @classmethod
+    def is_ending(cls, move: str) -> bool:
+        """The move finishes the agreement (withdraw, decline, reject, terminate): pages ask to confirm it."""
+        return cls.TRANSITIONS[move].target in cls.FINISHED
 
-    def cities(self) -> tuple[City, City]:
-        return self.initiator, self.partner
+    def waiting_for(self) -> list[Country]:
+        """The countries whose approval an agreement under review still needs."""
+        if self.status != self.Status.UNDER_REVIEW:
+            return []
+        cities = {"initiator": self.initiator, "partner": self.partner}
+        return [cities[side].country for side in SIDES if side not in self.approved_sides()]
 
-    # -- moves ---------------------------------------------------------------
-
-    def _move(
-        self,
-        move: str,
-        *,
-        by: Any,
-        comment: str = "",
-        apply: Callable[[Agreement], list[str]] | None = None,
-        done: Callable[[Agreement], bool] | None = None,
-    ) -> AgreementTransition | None:
-        """Make `move` on the locked row: check it is allowed, apply it, save, audit.
-
-        Returns None, changing nothing, when the move was already made (a
-        repeated request); raises ConflictError when the status does not allow it.
-        """
-        sources, target = self.TRANSITIONS[move]
-        with transaction.atomic():
-            # The lock serialises racing moves (two approvals, an approval and a
-            # withdrawal): the second one sees the first one's result.
-            locked = Agreement.objects.select_for_update().get(pk=self.pk)
-            if done is not None and done(locked):
-                self._take(locked)
-                return None
-            if locked.status not in sources:
-                raise ConflictError(
-                    gettext("An agreement that is %(status)s cannot be %(move)s.")
-                    % {"status": locked.get_status_display().lower(), "move": _past_participle(move)}
-                )
-            from_status = locked.status
-            changed = apply(locked) if apply else []
-            if target != locked.status and move != self.Move.APPROVE and move != self.Move.RENEW:
-                locked.status = target
-                changed.append("status")
-            locked.save(update_fields=[*dict.fromkeys(changed), "updated_at"])
-            transition = AgreementTransition.objects.create(
-                agreement=locked, move=move, from_status=from_status, to_status=locked.status, actor=by, comment=comment
-            )
-            self._take(locked)
-            return transition
-
-    def _take(self, locked: Agreement) -> None:
-        for field in self._meta.concrete_fields:
-            setattr(self, field.attname, getattr(locked, field.attname))
+    # -- moves: each one row, locked and recorded by the workflow engine -------
 
     def propose(self, *, by: Any, comment: str = "") -> AgreementTransition | None:
-        return self._move(self.Move.PROPOSE, by=by, comment=comment, done=lambda a: a.status == self.Status.PROPOSED)
+        return self.make_transition(self.Move.PROPOSE, by=by, comment=comment)
 
     def withdraw(self, *, by: Any, comment: str = "") -> AgreementTransition | None:
-        return self._move(self.Move.WITHDRAW, by=by, comment=comment, done=lambda a: a.status == self.Status.WITHDRAWN)
+        return self.make_transition(self.Move.WITHDRAW, by=by, comment=comment)
 
     def accept(self, *, by: Any, comment: str = "") -> AgreementTransition | None:
-        return self._move(self.Move.ACCEPT, by=by, comment=comment, done=lambda a: a.status == self.Status.UNDER_REVIEW)
+        return self.make_transition(self.Move.ACCEPT, by=by, comment=comment)
 
     def decline(self, *, by: Any, comment: str = "") -> AgreementTransition | None:
-        return self._move(self.Move.DECLINE, by=by, comment=comment, done=lambda a: a.status == self.Status.DECLINED)
+        return self.make_transition(self.Move.DECLINE, by=by, comment=comment)
+
+    def approved_sides(self) -> set[str]:
+        """ "initiator" and/or "partner": the sides whose country has approved."""
+        return {side for side in SIDES if getattr(self, f"{side}_country_approved_by_id") is not None}
 
     def approve(self, *, by: Any, sides: frozenset[str], comment: str = "") -> AgreementTransition | None:
-        """Record the approval of the given sides ("initiator", "partner"); approved once both have one."""
+        """Record the approval of the given sides ("initiator", "partner"); approved once both have one.
+
+        The audit row names the sides this step approved, so the timeline can say
+        "Kazakhstan approved; waiting for Kyrgyzstan".
+        """
+        details: dict[str, Any] = {}
 
         def pending(agreement: Agreement) -> list[str]:
-            return [side for side in sorted(sides) if getattr(agreement, f"{side}_country_approved_by_id") is None]
+            return sorted(set(sides) - agreement.approved_sides())
 
         def apply(agreement: Agreement) -> list[str]:
             now = timezone.now()
             changed = []
-            for side in pending(agreement):
+            details["sides"] = pending(agreement)
+            for side in details["sides"]:
                 setattr(agreement, f"{side}_country_approved_by", by)
                 setattr(agreement, f"{side}_country_approved_at", now)
                 changed += [f"{side}_country_approved_by", f"{side}_country_approved_at"]
-            if agreement.initiator_country_approved_by_id and agreement.partner_country_approved_by_id:
+            if agreement.approved_sides() == set(SIDES):
                 agreement.status = self.Status.APPROVED
                 changed.append("status")
             return changed
 
-        return self._move(
+        return self.make_transition(
             self.Move.APPROVE,
             by=by,
             comment=comment,
@@ -338,10 +288,11 @@ class Agreement(models.Model):
             done=lambda a: (
                 a.status == self.Status.APPROVED or (a.status == self.Status.UNDER_REVIEW and not pending(a))
             ),
+            details=details,
         )
 
     def reject(self, *, by: Any, comment: str = "") -> AgreementTransition | None:
-        return self._move(self.Move.REJECT, by=by, comment=comment, done=lambda a: a.status == self.Status.REJECTED)
+        return self.make_transition(self.Move.REJECT, by=by, comment=comment)
 
     def sign(
         self, *, by: Any, signed_on: datetime.date, memorandum: File[Any], comment: str = ""
@@ -358,29 +309,25 @@ class Agreement(models.Model):
                 changed.append("start_date")
             return changed
 
-        return self._move(
-            self.Move.SIGN, by=by, comment=comment, apply=apply, done=lambda a: a.status == self.Status.ACTIVE
-        )
+        return self.make_transition(self.Move.SIGN, by=by, comment=comment, apply=apply)
 
     def suspend(self, *, by: Any, comment: str = "") -> AgreementTransition | None:
-        return self._move(self.Move.SUSPEND, by=by, comment=comment, done=lambda a: a.status == self.Status.SUSPENDED)
+        return self.make_transition(self.Move.SUSPEND, by=by, comment=comment)
 
     def resume(self, *, by: Any, comment: str = "") -> AgreementTransition | None:
-        return self._move(self.Move.RESUME, by=by, comment=comment, done=lambda a: a.status == self.Status.ACTIVE)
+        return self.make_transition(self.Move.RESUME, by=by, comment=comment)
 
     def terminate(self, *, by: Any, comment: str) -> AgreementTransition | None:
         if not comment.strip():
             raise DomainError(gettext("Say why the agreement is terminated."))
-        return self._move(
-            self.Move.TERMINATE, by=by, comment=comment, done=lambda a: a.status == self.Status.TERMINATED
-        )
+        return self.make_transition(self.Move.TERMINATE, by=by, comment=comment)
 
     def expire(self, *, today: datetime.date | None = None) -> AgreementTransition | None:
         """End the agreement at the end of its term (the daily task)."""
         today = today or timezone.localdate()
         if self.end_date is None or self.end_date >= today:
             raise ConflictError(gettext("The agreement's term has not ended."))
-        return self._move(self.Move.EXPIRE, by=None, done=lambda a: a.status == self.Status.EXPIRED)
+        return self.make_transition(self.Move.EXPIRE, by=None)
 
     def renew(self, *, by: Any, side: str, end_date: datetime.date, comment: str = "") -> AgreementTransition | None:
         """One city's officers confirm a new end of term; the term changes once both cities confirm it."""
@@ -404,7 +351,7 @@ class Agreement(models.Model):
                 "renewal_confirmed_by_partner",
             ]
 
-        return self._move(
+        return self.make_transition(
             self.Move.RENEW,
             by=by,
             comment=comment,
@@ -416,46 +363,25 @@ class Agreement(models.Model):
         )
 
 
-_PAST_PARTICIPLES = {
-    "propose": _("proposed"),
-    "withdraw": _("withdrawn"),
-    "accept": _("accepted"),
-    "decline": _("declined"),
-    "approve": _("approved"),
-    "reject": _("rejected"),
-    "sign": _("signed"),
-    "suspend": _("suspended"),
-    "resume": _("resumed"),
-    "terminate": _("terminated"),
-    "renew": _("renewed"),
-    "expire": _("expired"),
-}
-
-
-def _past_participle(move: str) -> str:
-    return str(_PAST_PARTICIPLES.get(move, move))
-
-
-class AgreementTransition(models.Model):
+class AgreementTransition(TransitionRecord):
     """One move in an agreement's life: who made it, when, from which status to which, and why."""
 
     agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="transitions")
     move = models.CharField(_("move"), max_length=20, choices=Agreement.Move.choices)
     from_status = models.CharField(_("from"), max_length=20, choices=Agreement.Status.choices, blank=True)
     to_status = models.CharField(_("to"), max_length=20, choices=Agreement.Status.choices)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("by")
-    )
-    comment = models.TextField(_("comment"), blank=True)
-    created_at = models.DateTimeField(_("when"), default=timezone.now)
 
-    class Meta:
-        ordering = ["created_at", "id"]
+    class Meta(TransitionRecord.Meta):
         verbose_name = _("agreement transition")
         verbose_name_plural = _("agreement transitions")
 
     def __str__(self) -> str:
         return f"{self.agreement_id}: {self.from_status or '-'} → {self.to_status} ({self.move})"
+
+    def approved_countries(self) -> list[Country]:
+        """The countries an approval step approved for (empty for other moves)."""
+        cities = {"initiator": self.agreement.initiator, "partner": self.agreement.partner}
+        return [cities[side].country for side in self.details.get("sides", []) if side in cities]
 
 
 class AgreementActivity(models.Model):

@@ -11,30 +11,22 @@ from typing import Any
 
 from django.core.files import File
 from django.db import IntegrityError, transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from cities.models import City, Topic
 from notifications.services import notify
-from partnerships import permissions
-from partnerships.models import Agreement, AgreementActivity, AgreementTransition
+from partnerships import events, permissions
+from partnerships.models import SIDES, Agreement, AgreementActivity, AgreementTransition
 from sco_portal.errors import ConflictError, DomainError, NotPermittedError
 
 # Days before the end of term: (nearest, farthest) end dates that get this reminder.
 REMINDER_WINDOWS = {90: (31, 90), 30: (0, 30)}
 
 
-def _officers(*cities: City) -> list[User]:
-    return list(User.objects.filter(role=User.Role.OFFICER, city__in=cities, is_active=True))
-
-
-def _coordinators(*cities: City) -> list[User]:
-    countries = {city.country_id for city in cities}
-    return list(User.objects.filter(role=User.Role.NATIONAL_COORDINATOR, country__in=countries, is_active=True))
-
-
-def _pair_taken_message(existing: Agreement) -> str:
+def pair_taken_message(existing: Agreement) -> str:
     return _("%(first)s and %(second)s already have an agreement that is not finished: “%(title)s” (%(status)s).") % {
         "first": existing.initiator.display_name,
         "second": existing.partner.display_name,
@@ -43,10 +35,14 @@ def _pair_taken_message(existing: Agreement) -> str:
     }
 
 
+def unfinished_agreement(first: City, second: City) -> Agreement | None:
+    """The agreement of this pair that is not finished, if there is one (there is at most one)."""
+    return Agreement.objects.between(first, second).unfinished().select_related("initiator", "partner").first()
+
+
 def _check_pair_is_free(initiator: City, partner: City) -> None:
-    existing = Agreement.objects.between(initiator, partner).unfinished().select_related("initiator", "partner")
-    if taken := existing.first():
-        raise ConflictError(_pair_taken_message(taken))
+    if taken := unfinished_agreement(initiator, partner):
+        raise ConflictError(pair_taken_message(taken))
 
 
 @transaction.atomic
@@ -117,6 +113,18 @@ def update_draft(*, agreement: Agreement, by: User, topics: Iterable[Topic] | No
     return locked
 
 
+@dataclass(frozen=True)
+class MoveResult:
+    """What a move did: the agreement as it is now, and whether this request changed it or found it done."""
+
+    agreement: Agreement
+    transition: AgreementTransition | None
+
+    @property
+    def repeated(self) -> bool:
+        return self.transition is None
+
+
 @transaction.atomic
 def make_move(
     *,
@@ -128,25 +136,28 @@ def make_move(
     memorandum: File[Any] | None = None,
     end_date: datetime.date | None = None,
     country: str | None = None,
-) -> Agreement:
+) -> MoveResult:
     """A person moves an agreement on: permission (403), then the model method (409 from a wrong status), then e-mail.
 
-    A repeated move changes nothing and sends nothing.
+    A repeated move changes nothing and sends nothing; the result says it was repeated.
     """
     if move not in permissions.MOVE_PERMISSIONS:
         raise DomainError(_("Unknown move %(move)s.") % {"move": move})
+    Move = Agreement.Move
     if not permissions.can_move(by, agreement, move):
-        raise NotPermittedError(
-            _("You may not %(move)s this agreement.") % {"move": str(Agreement.Move(move).label).lower()}
-        )
+        raise NotPermittedError(_("You may not %(move)s this agreement.") % {"move": str(Move(move).label).lower()})
     transition: AgreementTransition | None
-    if move == Agreement.Move.APPROVE:
+    if move == Move.APPROVE:
         transition = agreement.approve(by=by, sides=_sides_to_approve(by, agreement, country), comment=comment)
-    elif move == Agreement.Move.SIGN:
+    elif move == Move.REJECT:
+        if agreement.allows(move) and not permissions.has_work_left(by, agreement, move):
+            raise ConflictError(_("You have approved this agreement already; it waits for the other country."))
+        transition = agreement.reject(by=by, comment=comment)
+    elif move == Move.SIGN:
         if signed_on is None or memorandum is None:
             raise DomainError(_("Signing needs the signing date and the signed memorandum (PDF)."))
         transition = agreement.sign(by=by, signed_on=signed_on, memorandum=memorandum, comment=comment)
-    elif move == Agreement.Move.RENEW:
+    elif move == Move.RENEW:
         if end_date is None:
             raise DomainError(_("Renewing needs the new end of term."))
         side = sorted(permissions.sides_of_officer(by, agreement))[0]
@@ -155,7 +166,7 @@ def make_move(
         transition = getattr(agreement, move)(by=by, comment=comment)
     if transition is not None:
         _notify_move(agreement, transition)
-    return agreement
+    return MoveResult(agreement=agreement, transition=transition)
 
 
 def _sides_to_approve(by: User, agreement: Agreement, country: str | None) -> frozenset[str]:
@@ -168,46 +179,48 @@ def _sides_to_approve(by: User, agreement: Agreement, country: str | None) -> fr
             raise DomainError(_("You cannot approve for %(country)s here.") % {"country": country})
         return frozenset(named)
     if by.is_sco_coordinator:
-        pending = [
-            side for side in ("initiator", "partner") if not getattr(agreement, f"{side}_country_approved_by_id")
-        ]
+        pending = sorted(permissions.pending_sides(by, agreement), key=SIDES.index)
         return frozenset(pending[:1] or sides)
     return frozenset(sides)
 
 
 def _notify_move(agreement: Agreement, transition: AgreementTransition) -> None:
     """E-mail the people whom this move leaves waiting, or whom it concerns."""
+    Move, Status = Agreement.Move, Agreement.Status
     initiator, partner = agreement.initiator, agreement.partner
+    everyone = permissions.officers_of(initiator, partner) + permissions.coordinators_of(initiator, partner)
     recipients: dict[str, list[User]] = {
-        Agreement.Move.PROPOSE: _officers(partner),
-        Agreement.Move.ACCEPT: _officers(initiator) + _coordinators(initiator, partner),
-        Agreement.Move.DECLINE: _officers(initiator),
-        Agreement.Move.REJECT: _officers(initiator, partner),
-        Agreement.Move.WITHDRAW: (_officers(partner) if transition.from_status != Agreement.Status.DRAFT else [])
-        + (_coordinators(initiator, partner) if transition.from_status == Agreement.Status.UNDER_REVIEW else []),
-        Agreement.Move.SIGN: _officers(initiator, partner) + _coordinators(initiator, partner),
+        Move.PROPOSE: permissions.officers_of(partner),
+        Move.ACCEPT: permissions.officers_of(initiator) + permissions.coordinators_of(initiator, partner),
+        Move.DECLINE: permissions.officers_of(initiator),
+        Move.REJECT: permissions.officers_of(initiator, partner),
+        Move.WITHDRAW: (permissions.officers_of(partner) if transition.from_status != Status.DRAFT else [])
+        + (permissions.coordinators_of(initiator, partner) if transition.from_status == Status.UNDER_REVIEW else []),
+        Move.SIGN: everyone,
+        Move.TERMINATE: everyone,
     }
-    if transition.move == Agreement.Move.APPROVE and transition.to_status == Agreement.Status.APPROVED:
-        recipients[Agreement.Move.APPROVE] = _officers(initiator, partner)
+    if transition.move == Move.APPROVE and transition.to_status == Status.APPROVED:
+        recipients[Move.APPROVE] = permissions.officers_of(initiator, partner)
     people = [person for person in recipients.get(transition.move, []) if person.pk != transition.actor_id]
     if not people:
         return
     notify(
-        event=f"agreement_{_EVENT_NAMES[transition.move]}",
+        event=_MOVE_EVENTS[transition.move],
         recipients=people,
         context={"agreement": agreement, "actor": transition.actor, "comment": transition.comment},
         occurrence=f"agreement:{agreement.pk}:transition:{transition.pk}",
     )
 
 
-_EVENT_NAMES: dict[str, str] = {
-    Agreement.Move.PROPOSE: "proposed",
-    Agreement.Move.ACCEPT: "accepted",
-    Agreement.Move.DECLINE: "declined",
-    Agreement.Move.REJECT: "rejected",
-    Agreement.Move.WITHDRAW: "withdrawn",
-    Agreement.Move.SIGN: "signed",
-    Agreement.Move.APPROVE: "approved",
+_MOVE_EVENTS: dict[str, str] = {
+    Agreement.Move.PROPOSE: events.PROPOSED,
+    Agreement.Move.ACCEPT: events.ACCEPTED,
+    Agreement.Move.DECLINE: events.DECLINED,
+    Agreement.Move.REJECT: events.REJECTED,
+    Agreement.Move.WITHDRAW: events.WITHDRAWN,
+    Agreement.Move.SIGN: events.SIGNED,
+    Agreement.Move.APPROVE: events.APPROVED,
+    Agreement.Move.TERMINATE: events.TERMINATED,
 }
 
 
@@ -227,12 +240,17 @@ def log_activity(
     )
 
 
-def expire_due_agreements(*, today: datetime.date | None = None) -> int:
-    """End every agreement whose term is over (the daily task); safe to run twice."""
+def expire_due_agreements(*, among: QuerySet[Agreement] | None = None, today: datetime.date | None = None) -> int:
+    """End every agreement whose term is over (the daily task), or those of `among` (the admin's selection).
+
+    Safe to run twice: each expiry locks its row and re-checks.
+    """
     today = today or timezone.localdate()
-    due = Agreement.objects.filter(
-        status__in=[Agreement.Status.ACTIVE, Agreement.Status.SUSPENDED], end_date__lt=today
-    ).values_list("pk", flat=True)
+    due = (
+        (Agreement.objects.all() if among is None else among)
+        .filter(status__in=Agreement.TRANSITIONS[Agreement.Move.EXPIRE].sources, end_date__lt=today)
+        .values_list("pk", flat=True)
+    )
     expired = 0
     for pk in due:
         agreement = Agreement.objects.get(pk=pk)
@@ -257,12 +275,39 @@ def send_expiry_reminders(*, today: datetime.date | None = None) -> int:
         for agreement in due:
             with transaction.atomic():
                 notify(
-                    event=f"agreement_expiring_{days}",
-                    recipients=_officers(agreement.initiator, agreement.partner),
+                    event=events.EXPIRING_90 if days == 90 else events.EXPIRING_30,
+                    recipients=permissions.officers_of(agreement.initiator, agreement.partner),
                     context={"agreement": agreement, "actor": None, "comment": "", "days": days},
                     occurrence=f"agreement:{agreement.pk}:expiring:{agreement.end_date}:{days}",
                 )
             reminded += 1
+    return reminded
+
+
+def remind_dormant_agreements(*, today: datetime.date | None = None) -> int:
+    """Invite both cities' officers to log an activity when an active agreement turns dormant (the daily task).
+
+    One e-mail per dormant spell: the occurrence names the day the quiet began,
+    so a repeated run sends nothing, and an agreement revived and gone quiet
+    again is a new spell. The inbox shows dormant agreements whatever e-mail says.
+    """
+    today = today or timezone.localdate()
+    dormant = (
+        Agreement.objects.with_health(today=today)
+        .filter(Q(is_dormant=True))
+        .select_related("initiator__country", "partner__country")
+    )
+    reminded = 0
+    for agreement in dormant:
+        since = agreement.health_since  # type: ignore[attr-defined]  # annotated by with_health()
+        with transaction.atomic():
+            notify(
+                event=events.DORMANT,
+                recipients=permissions.officers_of(agreement.initiator, agreement.partner),
+                context={"agreement": agreement, "actor": None, "comment": "", "since": since},
+                occurrence=f"agreement:{agreement.pk}:dormant-since:{since}",
+            )
+        reminded += 1
     return reminded
 
 

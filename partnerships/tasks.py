@@ -26,3 +26,9 @@ def expire_agreements() -> int:
 def send_agreement_reminders() -> int:
     """The 90- and 30-day reminders before the end of term. Safe to run twice (deduplicated)."""
     return services.send_expiry_reminders()
+
+
+@shared_task(**DAILY)
+def remind_dormant_agreements() -> int:
+    """Invite the officers of agreements that turned dormant to log an activity. Safe to run twice (deduplicated)."""
+    return services.remind_dormant_agreements()

@@ -5,7 +5,7 @@ from typing import cast
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -51,7 +51,9 @@ def agreement_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "partnerships/agreement_detail.html",
         {
             "agreement": agreement,
-            "move_forms": [MoveForm(move=move, prefix=move) for move in moves],
+            # Moves that end the agreement come last, as links to a page that asks to confirm them.
+            "move_forms": [MoveForm(move=move, prefix=move) for move in moves if not Agreement.is_ending(move)],
+            "ending_moves": [move for move in moves if Agreement.is_ending(move)],
             "activity_form": ActivityForm()
             if permissions.can_log_activity(request.user, agreement) and agreement.status == Agreement.Status.ACTIVE
             else None,
@@ -67,13 +69,16 @@ def agreement_create(request: HttpRequest, partner_pk: int) -> HttpResponse:
     initiator = getattr(request.user, "city", None)
     if initiator is None or not permissions.can_create_for(request.user, initiator):
         raise PermissionDenied(_("Only municipal officers can propose partnerships for their city."))
+    if existing := services.unfinished_agreement(initiator, partner):
+        messages.info(request, services.pair_taken_message(existing))
+        return redirect(existing)
     form = AgreementForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             agreement = services.create_draft(
                 by=_person(request), initiator=initiator, partner=partner, **form.cleaned_data
             )
-            if "propose" in request.POST:
+            if Agreement.Move.PROPOSE in request.POST:
                 services.make_move(agreement=agreement, move=Agreement.Move.PROPOSE, by=_person(request))
         except DomainError as error:
             form.add_error(None, error.message)
@@ -107,11 +112,26 @@ def agreement_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
 def agreement_move(request: HttpRequest, pk: int, move: str) -> HttpResponse:
+    """POST makes the move. GET shows the move's own form: how a move that ends the agreement is confirmed."""
     agreement = get_object_or_404(_visible(request), pk=pk)
     if move not in permissions.MOVE_PERMISSIONS:
-        raise PermissionDenied(_("Unknown move."))
+        raise Http404(_("Unknown move."))
+    if request.method == "GET":
+        if move not in permissions.allowed_moves(request.user, agreement):
+            messages.error(request, _("This move is not open to you now."))
+            return redirect(agreement)
+        form = MoveForm(move=move, prefix=move)
+        return render(
+            request,
+            "partnerships/agreement_move.html",
+            {"agreement": agreement, "form": form, "ending": Agreement.is_ending(move)},
+        )
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["GET", "POST"])
+    if not permissions.can_move(request.user, agreement, move):
+        # Before the form: a person who may not make the move learns that, not what the form lacks.
+        raise PermissionDenied(_("You may not make this move on this agreement."))
     form = MoveForm(request.POST, request.FILES, move=move, prefix=move)
     if not form.is_valid():
         for field, errors in form.errors.items():
@@ -119,16 +139,26 @@ def agreement_move(request: HttpRequest, pk: int, move: str) -> HttpResponse:
             text = " ".join(str(error) for error in errors)
             messages.error(request, f"{label}: {text}" if label else text)
         return redirect(agreement)
-    data = {name: value for name, value in form.cleaned_data.items() if value not in (None, "")}
+    data = {name: value for name, value in form.cleaned_data.items() if name != "confirm" and value not in (None, "")}
     data.setdefault("comment", "")
     try:
-        services.make_move(agreement=agreement, move=move, by=_person(request), **data)
+        result = services.make_move(agreement=agreement, move=move, by=_person(request), **data)
     except NotPermittedError as error:
         raise PermissionDenied(error.message) from error
     except DomainError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, _("Done: %(status)s.") % {"status": agreement.get_status_display()})
+        status = agreement.get_status_display()
+        if result.repeated:
+            messages.info(request, _("Already done: the agreement is %(status)s.") % {"status": status})
+        elif waiting := agreement.waiting_for():
+            messages.success(
+                request,
+                _("Your approval is recorded; waiting for %(countries)s.")
+                % {"countries": ", ".join(country.display_name for country in waiting)},
+            )
+        else:
+            messages.success(request, _("Done: %(status)s.") % {"status": status})
     return redirect(agreement)
 
 
@@ -154,5 +184,5 @@ def activity_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
-    waiting = _visible(request).waiting_on(request.user).order_by("updated_at")
+    waiting = permissions.waiting_on(_visible(request), request.user).order_by("updated_at")
     return render(request, "partnerships/inbox.html", {"agreements": waiting})

@@ -177,6 +177,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "partnerships.tasks.send_agreement_reminders",
         "schedule": crontab(minute=30, hour=0),
     },
+    "partnerships-dormant-reminders": {
+        "task": "partnerships.tasks.remind_dormant_agreements",
+        "schedule": crontab(minute=45, hour=0),
+    },
     "notifications-daily-digests": {
         "task": "notifications.tasks.send_daily_digests",
         "schedule": crontab(minute=0, hour=NOTIFICATIONS_DIGEST_HOUR),

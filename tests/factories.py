@@ -3,12 +3,19 @@ from __future__ import annotations
 import datetime
 
 import factory
+from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from accounts.models import User
 from cities.models import City, Country, CountryStatus, Topic
-from notifications.models import Event, Message
+from notifications.models import Message
+from partnerships import events as agreement_events
 from partnerships.models import Agreement
+
+
+def days_from_today(days: int) -> datetime.date:
+    """A date relative to today, so tests keep passing as the calendar moves on."""
+    return timezone.localdate() + datetime.timedelta(days=days)
 
 
 class CountryFactory(DjangoModelFactory[Country]):
@@ -77,7 +84,7 @@ class MessageFactory(DjangoModelFactory[Message]):
     recipient = factory.SubFactory(UserFactory)
     email = factory.LazyAttribute(lambda message: message.recipient.email)
     language = "en"
-    event = Event.AGREEMENT_SIGNED
+    event = agreement_events.SIGNED
     occurrence = factory.Sequence(lambda n: f"agreement:{n}:transition:1")
     dedupe_key = factory.Sequence(lambda n: f"{n:064x}")
     subject = factory.Sequence(lambda n: f"Partnership signed: Agreement {n}")
@@ -125,5 +132,5 @@ class AgreementFactory(DjangoModelFactory[Agreement]):
     kind = Agreement.Kind.SISTER_CITY
     status = Agreement.Status.DRAFT
     signed_on = factory.LazyAttribute(
-        lambda agreement: datetime.date(2020, 5, 1) if agreement.status in Agreement.SIGNED else None
+        lambda agreement: days_from_today(-3 * 365) if agreement.status in Agreement.SIGNED else None
     )

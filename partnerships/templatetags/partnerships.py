@@ -5,6 +5,7 @@ from typing import Any
 from django import template
 
 from cities.models import City
+from partnerships import permissions, services
 from partnerships.models import Agreement
 
 register = template.Library()
@@ -26,6 +27,8 @@ def city_partners(context: dict[str, Any], city: City) -> dict[str, Any]:
         (agreement, agreement.partner if agreement.initiator_id == city.pk else agreement.initiator)
         for agreement in agreements
     ]
-    # An officer of another city may propose a partnership with this one.
-    can_propose = getattr(user, "is_officer", False) and user.city_id != city.pk
-    return {"city": city, "rows": rows, "can_propose": can_propose}
+    # An officer of another city may propose a partnership with this one, unless the two
+    # cities have an unfinished agreement already: then the page links to that one.
+    can_propose = permissions.can_propose_to(user, city)
+    pending = services.unfinished_agreement(user.city, city) if can_propose else None
+    return {"city": city, "rows": rows, "can_propose": can_propose and pending is None, "pending": pending}

@@ -9,9 +9,11 @@ from django.core import mail
 
 from accounts.models import User
 from cities.models import City
-from notifications import tasks
-from notifications.models import Event, Message, Preference
+from notifications import events, tasks
+from notifications.models import Message, Preference
 from notifications.services import notify, save_preferences
+from partnerships import events as agreement_events
+from practices import events as practice_events
 from tests.notifications.stand_ins import agreement_context, practice_context
 
 Capture = Callable[..., Any]
@@ -28,10 +30,10 @@ def test_a_digest_subscriber_gets_one_email_summarising_several_events_in_their_
 ) -> None:
     subscribe_to_digest(partner_officer, "zh-hans")
     context = agreement_context(almaty_city, bishkek_city)
-    for event in (Event.AGREEMENT_PROPOSED, Event.AGREEMENT_APPROVED):
+    for event in (agreement_events.PROPOSED, agreement_events.APPROVED):
         notify(event=event, recipients=[partner_officer], context=context, occurrence="agreement:17:1")
     notify(
-        event=Event.PRACTICE_PUBLISHED,
+        event=practice_events.PUBLISHED,
         recipients=[partner_officer],
         context=practice_context(bishkek_city),
         occurrence="practice:5:1",
@@ -47,9 +49,9 @@ def test_a_digest_subscriber_gets_one_email_summarising_several_events_in_their_
     assert "来自阿拉木图的合作伙伴关系提议" in str(digest.body)
     assert "您的实践案例已发布：Bus lanes in a year" in str(digest.body)
     assert "http://127.0.0.1:8000/practices/5/" in str(digest.body)
-    held = Message.objects.exclude(event=Event.DAILY_DIGEST)
+    held = Message.objects.exclude(event=events.DAILY_DIGEST)
     assert {message.status for message in held} == {Message.Status.DIGESTED}
-    assert {message.digest_id for message in held} == {Message.objects.get(event=Event.DAILY_DIGEST).pk}
+    assert {message.digest_id for message in held} == {Message.objects.get(event=events.DAILY_DIGEST).pk}
 
 
 def test_running_the_digest_twice_sends_one_digest(
@@ -57,7 +59,7 @@ def test_running_the_digest_twice_sends_one_digest(
 ) -> None:
     subscribe_to_digest(partner_officer)
     notify(
-        event=Event.AGREEMENT_SIGNED,
+        event=agreement_events.SIGNED,
         recipients=[partner_officer],
         context=agreement_context(almaty_city, bishkek_city),
         occurrence="agreement:17:9",
@@ -77,7 +79,7 @@ def test_an_event_after_a_digest_waits_for_the_next_one(
 ) -> None:
     subscribe_to_digest(partner_officer)
     context = agreement_context(almaty_city, bishkek_city)
-    for occurrence, event in (("a:1", Event.AGREEMENT_SIGNED), ("a:2", Event.AGREEMENT_EXPIRING_90)):
+    for occurrence, event in (("a:1", agreement_events.SIGNED), ("a:2", agreement_events.EXPIRING_90)):
         notify(event=event, recipients=[partner_officer], context=context, occurrence=occurrence)
         with django_capture_on_commit_callbacks(execute=True):
             tasks.send_daily_digests()
@@ -98,7 +100,7 @@ def test_immediate_subscribers_get_their_email_at_once_and_no_digest(
 
     with django_capture_on_commit_callbacks(execute=True):
         notify(
-            event=Event.AGREEMENT_SIGNED,
+            event=agreement_events.SIGNED,
             recipients=[officer, partner_officer],
             context=agreement_context(almaty_city, bishkek_city),
             occurrence="agreement:17:9",

@@ -14,10 +14,13 @@ from django.test import Client
 from kombu.exceptions import OperationalError
 
 from accounts.models import User
+from cities import events as city_events
 from cities.models import City
-from notifications import tasks
-from notifications.models import OPTIONAL_EVENTS, Event, Message, Preference
+from notifications import events, tasks
+from notifications.models import Message, Preference
 from notifications.services import notify, save_preferences
+from partnerships import events as agreement_events
+from practices import events as practice_events
 from tests.factories import UserFactory
 from tests.notifications.stand_ins import Suggestion, agreement_context, practice_context
 
@@ -30,7 +33,7 @@ def test_proposal_writes_one_queued_message_per_partner_officer_with_the_link_to
     second_officer = UserFactory.create(role=User.Role.OFFICER, city=bishkek_city)
 
     created = notify(
-        event=Event.AGREEMENT_PROPOSED,
+        event=agreement_events.PROPOSED,
         recipients=[partner_officer, second_officer],
         context=agreement_context(almaty_city, bishkek_city, actor=officer),
         occurrence="agreement:17:transition:1",
@@ -52,7 +55,7 @@ def test_the_same_event_raised_twice_makes_one_message(
     partner_officer: User, almaty_city: City, bishkek_city: City
 ) -> None:
     arguments: dict[str, Any] = {
-        "event": Event.AGREEMENT_PROPOSED,
+        "event": agreement_events.PROPOSED,
         "recipients": [partner_officer],
         "context": agreement_context(almaty_city, bishkek_city),
         "occurrence": "agreement:17:transition:1",
@@ -68,7 +71,7 @@ def test_the_same_event_raised_twice_makes_one_message(
 
 def test_a_person_listed_twice_gets_one_message(partner_officer: User, almaty_city: City, bishkek_city: City) -> None:
     notify(
-        event=Event.AGREEMENT_SIGNED,
+        event=agreement_events.SIGNED,
         recipients=[partner_officer, partner_officer],
         context=agreement_context(almaty_city, bishkek_city),
         occurrence="agreement:17:transition:9",
@@ -82,7 +85,7 @@ def test_another_occurrence_of_the_same_event_is_another_message(
 ) -> None:
     for occurrence in ("agreement:17:transition:1", "agreement:17:transition:5"):
         notify(
-            event=Event.AGREEMENT_PROPOSED,
+            event=agreement_events.PROPOSED,
             recipients=[partner_officer],
             context=agreement_context(almaty_city, bishkek_city),
             occurrence=occurrence,
@@ -95,7 +98,7 @@ def test_the_database_itself_refuses_a_second_message_with_the_same_dedupe_key(
     partner_officer: User, almaty_city: City, bishkek_city: City
 ) -> None:
     [message] = notify(
-        event=Event.AGREEMENT_PROPOSED,
+        event=agreement_events.PROPOSED,
         recipients=[partner_officer],
         context=agreement_context(almaty_city, bishkek_city),
         occurrence="agreement:17:transition:1",
@@ -110,7 +113,7 @@ def test_a_duplicate_leaves_the_callers_transaction_usable(
     partner_officer: User, almaty_city: City, bishkek_city: City
 ) -> None:
     arguments: dict[str, Any] = {
-        "event": Event.AGREEMENT_PROPOSED,
+        "event": agreement_events.PROPOSED,
         "recipients": [partner_officer],
         "context": agreement_context(almaty_city, bishkek_city),
         "occurrence": "agreement:17:transition:1",
@@ -145,7 +148,7 @@ def test_message_is_written_in_the_recipients_language_with_city_names_in_their_
     partner_officer.save()
 
     [message] = notify(
-        event=Event.AGREEMENT_PROPOSED,
+        event=agreement_events.PROPOSED,
         recipients=[partner_officer],
         context=agreement_context(almaty_city, bishkek_city),
         occurrence="agreement:17:transition:1",
@@ -160,12 +163,12 @@ def test_message_is_written_in_the_recipients_language_with_city_names_in_their_
 
 def all_contexts(almaty_city: City, bishkek_city: City) -> dict[str, dict[str, object]]:
     contexts: dict[str, dict[str, object]] = {}
-    for event in Event:
-        if event.value.startswith("agreement_"):
-            contexts[event] = agreement_context(almaty_city, bishkek_city)
-        elif event.value.startswith("practice_"):
-            contexts[event] = practice_context(almaty_city, comment="Please add the costs.")
-    contexts[Event.PARTNER_SUGGESTIONS] = {
+    for event in events.registered():
+        if event.name.startswith("agreement_"):
+            contexts[event.name] = agreement_context(almaty_city, bishkek_city)
+        elif event.name.startswith("practice_"):
+            contexts[event.name] = practice_context(almaty_city, comment="Please add the costs.")
+    contexts[city_events.PARTNER_SUGGESTIONS] = {
         "city": almaty_city,
         "suggestions": [Suggestion(city=bishkek_city, reasons=["900 km apart"])],
     }
@@ -203,7 +206,7 @@ def test_plain_text_is_not_html_escaped_and_html_is(
     context = agreement_context(almaty_city, bishkek_city, title="Water & <waste>")
 
     [message] = notify(
-        event=Event.AGREEMENT_SIGNED, recipients=[partner_officer], context=context, occurrence="agreement:17:t:9"
+        event=agreement_events.SIGNED, recipients=[partner_officer], context=context, occurrence="agreement:17:t:9"
     )
 
     assert message.subject == "Partnership signed: Water & <waste>"
@@ -220,7 +223,9 @@ def test_partner_suggestions_list_each_city_with_its_reasons(
         "suggestions": [Suggestion(city=bishkek_city, reasons=["Needs waste management", "900 km apart"])],
     }
 
-    [message] = notify(event=Event.PARTNER_SUGGESTIONS, recipients=[officer], context=context, occurrence="week:48")
+    [message] = notify(
+        event=city_events.PARTNER_SUGGESTIONS, recipients=[officer], context=context, occurrence="week:48"
+    )
 
     assert message.subject == "New partner suggestions for Almaty"
     assert "Bishkek (Kyrgyzstan)" in message.text_body
@@ -235,7 +240,7 @@ def test_inactive_people_and_people_without_an_address_get_no_message(
     without_address = UserFactory.create(role=User.Role.OFFICER, city=bishkek_city, email="")
 
     created = notify(
-        event=Event.AGREEMENT_PROPOSED,
+        event=agreement_events.PROPOSED,
         recipients=[partner_officer, inactive, without_address],
         context=agreement_context(almaty_city, bishkek_city),
         occurrence="agreement:17:transition:1",
@@ -250,23 +255,23 @@ def test_people_who_turned_off_an_optional_email_get_no_message_of_that_kind(
     save_preferences(
         user=partner_officer,
         delivery=Preference.Delivery.IMMEDIATE,
-        muted_events=[Event.AGREEMENT_SIGNED, Event.AGREEMENT_PROPOSED],
+        muted_events=[agreement_events.SIGNED, agreement_events.PROPOSED],
     )
     context = agreement_context(almaty_city, bishkek_city)
 
-    signed = notify(event=Event.AGREEMENT_SIGNED, recipients=[partner_officer], context=context, occurrence="a:1")
-    proposed = notify(event=Event.AGREEMENT_PROPOSED, recipients=[partner_officer], context=context, occurrence="a:2")
+    signed = notify(event=agreement_events.SIGNED, recipients=[partner_officer], context=context, occurrence="a:1")
+    proposed = notify(event=agreement_events.PROPOSED, recipients=[partner_officer], context=context, occurrence="a:2")
 
     assert signed == []
     assert len(proposed) == 1, "an e-mail that asks the person to act cannot be turned off"
 
 
 def test_only_emails_that_ask_nothing_of_the_person_are_optional() -> None:
-    assert Event.AGREEMENT_PROPOSED not in OPTIONAL_EVENTS
-    assert Event.PRACTICE_SUBMITTED not in OPTIONAL_EVENTS
-    assert Event.AGREEMENT_ACCEPTED not in OPTIONAL_EVENTS
-    assert Event.PARTNER_SUGGESTIONS in OPTIONAL_EVENTS
-    assert Event.AGREEMENT_SIGNED in OPTIONAL_EVENTS
+    assert not events.is_optional(agreement_events.PROPOSED)
+    assert not events.is_optional(practice_events.SUBMITTED)
+    assert not events.is_optional(agreement_events.ACCEPTED)
+    assert events.is_optional(city_events.PARTNER_SUGGESTIONS)
+    assert events.is_optional(agreement_events.SIGNED)
 
 
 def test_a_digest_subscribers_message_is_held_and_not_enqueued(
@@ -279,7 +284,7 @@ def test_a_digest_subscribers_message_is_held_and_not_enqueued(
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         [message] = notify(
-            event=Event.AGREEMENT_PROPOSED,
+            event=agreement_events.PROPOSED,
             recipients=[partner_officer],
             context=agreement_context(almaty_city, bishkek_city),
             occurrence="agreement:17:transition:1",
@@ -298,7 +303,7 @@ def test_message_is_sent_once_the_event_commits(
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
         notify(
-            event=Event.AGREEMENT_PROPOSED,
+            event=agreement_events.PROPOSED,
             recipients=[partner_officer],
             context=agreement_context(almaty_city, bishkek_city),
             occurrence="agreement:17:transition:1",
@@ -324,7 +329,7 @@ def test_an_event_rolled_back_leaves_no_message_and_sends_nothing(
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError), transaction.atomic():
         notify(
-            event=Event.AGREEMENT_PROPOSED,
+            event=agreement_events.PROPOSED,
             recipients=[partner_officer],
             context=agreement_context(almaty_city, bishkek_city),
             occurrence="agreement:17:transition:1",
@@ -348,7 +353,7 @@ def test_a_broker_error_at_commit_is_logged_and_the_message_waits_for_the_sweepe
         django_capture_on_commit_callbacks(execute=True),
     ):
         notify(
-            event=Event.AGREEMENT_PROPOSED,
+            event=agreement_events.PROPOSED,
             recipients=[partner_officer],
             context=agreement_context(almaty_city, bishkek_city),
             occurrence="agreement:17:transition:1",
@@ -367,7 +372,7 @@ def test_preferences_link_in_an_email_opens_the_preferences_page(
     partner_officer: User, almaty_city: City, bishkek_city: City
 ) -> None:
     [message] = notify(
-        event=Event.AGREEMENT_PROPOSED,
+        event=agreement_events.PROPOSED,
         recipients=[partner_officer],
         context=agreement_context(almaty_city, bishkek_city),
         occurrence="agreement:17:transition:1",

@@ -9,7 +9,8 @@ import pytest
 from pytest_django.live_server_helper import LiveServer
 
 from accounts.models import User
-from notifications.models import Event, Preference
+from cities import events as city_events
+from notifications.models import Preference
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -42,5 +43,5 @@ def test_a_person_switches_to_the_daily_digest_on_a_phone_in_russian(
     assert width <= 390, f"the page is {width} px wide on a 390 px phone"
     preference = Preference.objects.get(user=officer)
     assert preference.delivery == Preference.Delivery.DAILY_DIGEST
-    assert preference.muted_events == [Event.PARTNER_SUGGESTIONS.value]
+    assert preference.muted_events == [city_events.PARTNER_SUGGESTIONS]
     phone.screenshot(path=os.environ.get("SCREENSHOT_PATH", "/tmp/sco-email-preferences.png"), full_page=True)

@@ -10,7 +10,10 @@ from django.core import mail
 from django.test import Client
 
 from accounts.models import User
-from notifications.models import OPTIONAL_EVENTS, Event, Message, Preference
+from cities import events as city_events
+from notifications import events
+from notifications.models import Message, Preference
+from partnerships import events as agreement_events
 from tests.conftest import login
 from tests.factories import MessageFactory
 
@@ -38,13 +41,13 @@ def test_preferences_page_starts_with_every_email_at_once(officer: User) -> None
 
     assert ticked(html, "immediate")
     assert not ticked(html, "daily_digest")
-    assert all(ticked(html, event.value) for event in OPTIONAL_EVENTS)
+    assert all(ticked(html, event.name) for event in events.optional_events())
     assert "A partnership is proposed to your city" in html  # listed as always sent
     assert 'name="viewport" content="width=device-width, initial-scale=1"' in html
 
 
 def test_a_person_chooses_the_daily_digest_and_turns_off_an_optional_email(officer: User) -> None:
-    kept = [event.value for event in OPTIONAL_EVENTS if event != Event.PARTNER_SUGGESTIONS]
+    kept = [event.name for event in events.optional_events() if event.name != city_events.PARTNER_SUGGESTIONS]
     client = login(officer)
 
     response = client.post(PREFERENCES, {"delivery": "daily_digest", "events": kept}, follow=True)
@@ -52,15 +55,15 @@ def test_a_person_chooses_the_daily_digest_and_turns_off_an_optional_email(offic
     assert "Your e-mail preferences are saved." in response.content.decode()
     preference = Preference.objects.get(user=officer)
     assert preference.delivery == Preference.Delivery.DAILY_DIGEST
-    assert preference.muted_events == [Event.PARTNER_SUGGESTIONS.value]
+    assert preference.muted_events == [city_events.PARTNER_SUGGESTIONS]
     html = client.get(PREFERENCES).content.decode()
     assert ticked(html, "daily_digest")
-    assert not ticked(html, Event.PARTNER_SUGGESTIONS.value)
-    assert ticked(html, Event.AGREEMENT_SIGNED.value)
+    assert not ticked(html, city_events.PARTNER_SUGGESTIONS)
+    assert ticked(html, agreement_events.SIGNED)
 
 
 def test_an_email_that_asks_for_action_cannot_be_turned_off(officer: User) -> None:
-    response = login(officer).post(PREFERENCES, {"delivery": "immediate", "events": [Event.AGREEMENT_PROPOSED.value]})
+    response = login(officer).post(PREFERENCES, {"delivery": "immediate", "events": [agreement_events.PROPOSED]})
 
     assert response.status_code == 200
     assert "is not one of the available choices" in response.content.decode()

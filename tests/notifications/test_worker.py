@@ -19,9 +19,10 @@ from pytest_django.fixtures import Settings as SettingsWrapper
 
 from accounts.models import User
 from cities.models import City
-from notifications import tasks
-from notifications.models import Event, Message, Preference
+from notifications import events, tasks
+from notifications.models import Message, Preference
 from notifications.services import notify, save_preferences
+from partnerships import events as agreement_events
 from tests.notifications.conftest import MailServer, TcpProxy, Worker, wait_until
 from tests.notifications.stand_ins import agreement_context
 
@@ -30,7 +31,7 @@ def raise_proposals(count: int, *, recipient: User, initiator: City, partner: Ci
     with transaction.atomic():
         for pk in range(1, count + 1):
             notify(
-                event=Event.AGREEMENT_PROPOSED,
+                event=agreement_events.PROPOSED,
                 recipients=[recipient],
                 context=agreement_context(initiator, partner, pk=pk, title=f"Agreement {pk}"),
                 occurrence=f"agreement:{pk}:transition:1",
@@ -212,7 +213,7 @@ def test_a_digest_subscriber_receives_one_email_summarising_several_events_in_th
     context = agreement_context(almaty_city, bishkek_city)
     worker = start_worker()
     with transaction.atomic():
-        for event in (Event.AGREEMENT_PROPOSED, Event.AGREEMENT_SIGNED, Event.AGREEMENT_EXPIRING_90):
+        for event in (agreement_events.PROPOSED, agreement_events.SIGNED, agreement_events.EXPIRING_90):
             notify(event=event, recipients=[partner_officer], context=context, occurrence="agreement:17:1")
     time.sleep(1)
     assert mail_server.messages() == [], "a digest subscriber gets nothing until the digest"
@@ -235,6 +236,6 @@ def test_a_digest_subscriber_receives_one_email_summarising_several_events_in_th
     ):
         assert subject in text.get_content()
         assert subject in html.get_content()
-    assert set(Message.objects.exclude(event=Event.DAILY_DIGEST).values_list("status", flat=True)) == {
+    assert set(Message.objects.exclude(event=events.DAILY_DIGEST).values_list("status", flat=True)) == {
         Message.Status.DIGESTED
     }

@@ -7,8 +7,8 @@ from django.views.decorators.csrf import csrf_exempt
 
 from accounts.models import User
 from cities.models import City
-from notifications.models import Event
 from notifications.services import notify
+from partnerships import events as agreement_events
 from sco_portal import urls as portal_urls
 from tests.notifications.stand_ins import agreement_context
 
@@ -19,7 +19,7 @@ def propose(request: HttpRequest, pk: int) -> HttpResponse:
     partner = City.objects.get(name="Bishkek")
     with transaction.atomic():
         notify(
-            event=Event.AGREEMENT_PROPOSED,
+            event=agreement_events.PROPOSED,
             recipients=User.objects.filter(city=partner),
             context=agreement_context(initiator, partner, pk=pk, title=f"Agreement {pk}"),
             occurrence=f"agreement:{pk}:transition:1",

@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from cities.models import City
 from partnerships.models import Agreement
-from tests.factories import AgreementFactory, TopicFactory
+from tests.factories import AgreementFactory, TopicFactory, days_from_today
 from tests.partnerships.conftest import pdf_file
 
 
@@ -59,16 +59,18 @@ def test_whole_lifecycle_through_the_api(
     patched = api(officer).patch(f"/api/v1/agreements/{pk}/", {"title": "Almaty – Bishkek transit"}, format="json")
     assert patched.json()["title"] == "Almaty – Bishkek transit"
 
+    signed_on = days_from_today(-7).isoformat()
+    new_end = days_from_today(10 * 365).isoformat()
     steps: list[tuple[User, str, dict[str, Any], str]] = [
         (officer, "propose", {}, "proposed"),
         (partner_officer, "accept", {"comment": "Gladly"}, "under_review"),
         (coordinator, "approve", {}, "under_review"),
         (partner_coordinator, "approve", {}, "approved"),
-        (partner_officer, "sign", {"signed_on": "2026-10-01", "memorandum": pdf_file()}, "active"),
+        (partner_officer, "sign", {"signed_on": signed_on, "memorandum": pdf_file()}, "active"),
         (coordinator, "suspend", {"comment": "Audit"}, "suspended"),
         (partner_coordinator, "resume", {}, "active"),
-        (officer, "renew", {"end_date": "2036-12-31"}, "active"),
-        (partner_officer, "renew", {"end_date": "2036-12-31"}, "active"),
+        (officer, "renew", {"end_date": new_end}, "active"),
+        (partner_officer, "renew", {"end_date": new_end}, "active"),
         (officer, "terminate", {"comment": "Merged into a regional programme"}, "terminated"),
     ]
     for person, name, data, expected in steps:
@@ -77,9 +79,9 @@ def test_whole_lifecycle_through_the_api(
         assert response.json()["status"] == expected, name
 
     body = api(officer).get(f"/api/v1/agreements/{pk}/").json()
-    assert body["signed_on"] == "2026-10-01"
+    assert body["signed_on"] == signed_on
     assert body["memorandum"].endswith(".pdf")
-    assert body["end_date"] == "2036-12-31"
+    assert body["end_date"] == new_end
     assert body["approvals"] == {"initiator_country": True, "partner_country": True}
     timeline = [(t["move"], t["from_status"], t["to_status"], t["actor"]) for t in body["transitions"]]
     assert timeline == [
@@ -102,6 +104,7 @@ def test_whole_lifecycle_through_the_api(
         ("agreement_accepted", ["coordinator.kg", "coordinator.kz", "officer.almaty"]),
         ("agreement_approved", ["officer.almaty", "officer.bishkek"]),
         ("agreement_signed", ["coordinator.kg", "coordinator.kz", "officer.almaty"]),
+        ("agreement_terminated", ["coordinator.kg", "coordinator.kz", "officer.bishkek"]),
     ]
 
 
@@ -242,7 +245,7 @@ def test_signing_refuses_a_memorandum_that_is_not_a_pdf(agreement_in: Callable[.
     fake.name = "memorandum.pdf"
     agreement = agreement_in("approved")
 
-    response = move(officer, agreement, "sign", signed_on="2026-10-01", memorandum=fake)
+    response = move(officer, agreement, "sign", signed_on=days_from_today(-7).isoformat(), memorandum=fake)
 
     assert response.status_code == 400
     assert "memorandum" in response.json()
@@ -253,7 +256,7 @@ def test_signing_refuses_a_memorandum_that_is_not_a_pdf(agreement_in: Callable[.
 def test_signing_needs_date_and_memorandum(agreement_in: Callable[..., Agreement], officer: User) -> None:
     agreement = agreement_in("approved")
 
-    response = move(officer, agreement, "sign", signed_on="2026-10-01")
+    response = move(officer, agreement, "sign", signed_on=days_from_today(-7).isoformat())
 
     assert response.status_code == 400
     assert "memorandum" in response.json()["detail"]
@@ -364,11 +367,12 @@ def test_api_key_clients_read_but_never_move(api_client: APIClient, agreement_in
 def test_renewal_waits_for_both_cities(
     agreement_in: Callable[..., Agreement], officer: User, partner_officer: User
 ) -> None:
-    agreement = agreement_in("active", end_date=datetime.date(2030, 1, 1))
+    end, new_end = days_from_today(3 * 365).isoformat(), days_from_today(8 * 365).isoformat()
+    agreement = agreement_in("active", end_date=end)
 
-    first = move(officer, agreement, "renew", end_date="2035-01-01").json()
-    assert (first["end_date"], first["renewal_end_date"]) == ("2030-01-01", "2035-01-01")
-    assert move(partner_officer, agreement, "renew", end_date="2035-01-01").json()["end_date"] == "2035-01-01"
+    first = move(officer, agreement, "renew", end_date=new_end).json()
+    assert (first["end_date"], first["renewal_end_date"]) == (end, new_end)
+    assert move(partner_officer, agreement, "renew", end_date=new_end).json()["end_date"] == new_end
 
 
 def test_signing_date_cannot_be_in_the_future(agreement_in: Callable[..., Agreement], officer: User) -> None:

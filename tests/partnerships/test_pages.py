@@ -9,7 +9,7 @@ from accounts.models import User
 from cities.models import City
 from partnerships.models import Agreement
 from tests.conftest import login
-from tests.factories import AgreementFactory, TopicFactory
+from tests.factories import AgreementFactory, TopicFactory, days_from_today
 from tests.partnerships.conftest import pdf
 
 
@@ -32,15 +32,18 @@ def test_officer_proposes_a_partnership_from_a_city_page(
     assert sent_notifications[0]["recipients"] == ["officer.bishkek"]
 
 
-def test_proposing_to_an_already_partnered_city_is_a_form_error(
+def test_proposing_to_an_already_partnered_city_leads_to_the_agreement_they_have(
     officer: User, agreement_in: Callable[..., Agreement], bishkek_city: City
 ) -> None:
-    agreement_in("active", source="list")
+    existing = agreement_in("active", source="list")
 
-    response = login(officer).post(f"/agreements/new/{bishkek_city.pk}/", {"kind": "sister_city", "title": "Again"})
+    response = login(officer).post(
+        f"/agreements/new/{bishkek_city.pk}/", {"kind": "sister_city", "title": "Again"}, follow=True
+    )
 
-    assert response.status_code == 200
+    assert response.redirect_chain == [(existing.get_absolute_url(), 302)]
     assert "Almaty and Bishkek already have an agreement that is not finished" in response.content.decode()
+    assert Agreement.objects.count() == 1
 
 
 def test_only_officers_propose_partnerships(coordinator: User, bishkek_city: City) -> None:
@@ -87,10 +90,11 @@ def test_move_from_the_page_runs_the_same_service(
 def test_signing_from_the_page_stores_the_memorandum(agreement_in: Callable[..., Agreement], officer: User) -> None:
     agreement = agreement_in("approved")
 
-    login(officer).post(f"/agreements/{agreement.pk}/sign/", {"sign-signed_on": "2026-09-15", "sign-memorandum": pdf()})
+    signed_on = days_from_today(-30)
+    login(officer).post(f"/agreements/{agreement.pk}/sign/", {"sign-signed_on": signed_on, "sign-memorandum": pdf()})
 
     agreement.refresh_from_db()
-    assert (agreement.status, str(agreement.signed_on)) == ("active", "2026-09-15")
+    assert (agreement.status, agreement.signed_on) == ("active", signed_on)
     with agreement.memorandum.open("rb") as memorandum:
         assert memorandum.read().startswith(b"%PDF-")
 
@@ -98,10 +102,12 @@ def test_signing_from_the_page_stores_the_memorandum(agreement_in: Callable[...,
 def test_repeated_move_on_the_page_is_quiet(agreement_in: Callable[..., Agreement], officer: User) -> None:
     agreement = agreement_in("draft")
 
-    login(officer).post(f"/agreements/{agreement.pk}/withdraw/", {})
-    response = login(officer).post(f"/agreements/{agreement.pk}/withdraw/", {}, follow=True)
+    confirmed = {"withdraw-confirm": "on"}
+    login(officer).post(f"/agreements/{agreement.pk}/withdraw/", confirmed)
+    response = login(officer).post(f"/agreements/{agreement.pk}/withdraw/", confirmed, follow=True)
 
     assert "cannot be withdrawn" not in response.content.decode()
+    assert "Already done: the agreement is Withdrawn." in response.content.decode()
     assert agreement.transitions.filter(move="withdraw").count() == 1
 
 
@@ -146,7 +152,7 @@ def test_city_page_lists_its_partners(
 
 def test_agreement_list_filters_by_status_and_country(agreement_in: Callable[..., Agreement], client: Client) -> None:
     agreement = agreement_in("active", source="list", title="Almaty – Bishkek")
-    AgreementFactory.create(status="terminated", title="Another pair", signed_on="2019-01-01")
+    AgreementFactory.create(status="terminated", title="Another pair", signed_on=days_from_today(-8 * 365))
 
     assert "Another pair" not in client.get("/agreements/", {"country": "KG"}).content.decode()
     html = client.get("/agreements/", {"status": "terminated"}).content.decode()

@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from partnerships.models import Agreement
+from tests.factories import days_from_today
 from tests.partnerships.conftest import pdf_file
 
 ROLES = [
@@ -33,11 +34,11 @@ MOVES: dict[str, tuple[str, set[str], dict[str, Any]]] = {
     "decline": ("proposed", {"partner_officer"}, {}),
     "approve": ("under_review", COORDINATORS, {}),
     "reject": ("under_review", COORDINATORS, {}),
-    "sign": ("approved", OFFICERS | COORDINATORS, {"signed_on": "2026-10-01"}),
+    "sign": ("approved", OFFICERS | COORDINATORS, {"signed_on": days_from_today(-7).isoformat()}),
     "suspend": ("active", COORDINATORS, {}),
     "resume": ("suspended", COORDINATORS, {}),
     "terminate": ("active", OFFICERS | COORDINATORS, {"comment": "Ended by agreement of both sides"}),
-    "renew": ("active", OFFICERS, {"end_date": "2040-01-01"}),
+    "renew": ("active", OFFICERS, {"end_date": days_from_today(10 * 365).isoformat()}),
 }
 
 
