@@ -122,10 +122,14 @@ def test_page_terminate_with_an_over_long_reason_says_so_and_keeps_the_agreement
     agreement = agreement_in("active")
 
     response = login(officer).post(
-        f"/agreements/{agreement.pk}/terminate/", {"terminate-comment": "c" * 2001}, follow=True
+        f"/agreements/{agreement.pk}/terminate/",
+        {"terminate-comment": "c" * 2001, "terminate-confirm": "on"},
+        follow=True,
     )
 
-    assert "Reason: Ensure this value has at most 2000 characters (it has 2001)." in response.content.decode()
+    html = response.content.decode()
+    assert "Reason: Ensure this value has at most 2000 characters (it has 2001)." in html
+    assert "This field is required" not in html  # the confirmation was given; only the reason is wrong
     agreement.refresh_from_db()
     assert agreement.status == "active"
 
