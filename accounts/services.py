@@ -1,11 +1,14 @@
-"""Work on people that spans models: the demo accounts of the embedded mode."""
+"""Work on people: the language they read the portal and their e-mails in, the demo accounts."""
 
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from cities.models import City, Country
+from sco_portal.errors import DomainError
 
 # username -> (role, GeoNames id of the city or ISO code of the country)
 DEMO_OFFICERS = {
@@ -22,6 +25,23 @@ DEMO_COORDINATORS = {
     "coordinator.ru": "RU",
     "coordinator.cn": "CN",
 }
+
+
+@transaction.atomic
+def set_language(*, person: User, language: str) -> User:
+    """Store the language a person reads the portal in; their pages and e-mails follow it.
+
+    A regional variant is stored as the portal's language it falls back to (`ru-ru` as
+    `ru`); a language the portal does not speak is refused.
+    """
+    try:
+        code = translation.get_supported_language_variant(language)
+    except LookupError:
+        raise DomainError(_("The portal does not speak “%(language)s”.") % {"language": language}) from None
+    if person.language != code:
+        person.language = code
+        person.save(update_fields=["language"])
+    return person
 
 
 @transaction.atomic

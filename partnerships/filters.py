@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cities.models import Country, Topic
 from partnerships.models import Agreement
+from sco_portal.filters import IdFilter
 
 
 class AnyYesNo(forms.NullBooleanSelect):
@@ -22,7 +23,7 @@ class AnyYesNo(forms.NullBooleanSelect):
 class AgreementFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=Agreement.Status.choices, label=_("Status"), empty_label=_("Any"))
     # By id: the city page links here; the page form carries it without showing a number.
-    city = django_filters.NumberFilter(method="filter_city", label=_("City"), widget=forms.HiddenInput)
+    city = IdFilter(method="filter_city", label=_("City"), widget=forms.HiddenInput)
     country = django_filters.ModelChoiceFilter(
         queryset=Country.objects.all(), to_field_name="code", method="filter_country", label=_("Country")
     )

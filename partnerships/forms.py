@@ -1,10 +1,19 @@
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from cities.models import Topic
 from partnerships.models import Agreement, AgreementActivity, validate_memorandum
+
+# The longest texts people may write. The model keeps `summary` and `comment` as unbounded
+# TextFields, so these forms and the API's serializers (which import the constants) set the
+# limit; titles (200) and activity descriptions (300) have theirs in the model.
+SUMMARY_MAX_LENGTH = 5000
+COMMENT_MAX_LENGTH = 2000
 
 
 class DateInput(forms.DateInput):
@@ -14,6 +23,10 @@ class DateInput(forms.DateInput):
 class AgreementForm(forms.ModelForm):
     """The terms an initiating city's officer drafts; the two cities are fixed by the page."""
 
+    # The model field's form field (its label, not required), with the length limit the model lacks.
+    summary = cast(models.TextField, Agreement._meta.get_field("summary")).formfield(
+        max_length=SUMMARY_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 5})
+    )
     topics = forms.ModelMultipleChoiceField(
         queryset=Topic.objects.all(), required=False, widget=forms.CheckboxSelectMultiple, label=_("Topics")
     )
@@ -21,7 +34,7 @@ class AgreementForm(forms.ModelForm):
     class Meta:
         model = Agreement
         fields = ["kind", "title", "summary", "topics", "start_date", "end_date"]
-        widgets = {"summary": forms.Textarea(attrs={"rows": 5}), "start_date": DateInput(), "end_date": DateInput()}
+        widgets = {"start_date": DateInput(), "end_date": DateInput()}
 
     def clean(self) -> dict[str, object]:
         cleaned = super().clean() or {}
@@ -35,7 +48,7 @@ class MoveForm(forms.Form):
     """A move on an agreement; signing and renewing ask for more than a comment."""
 
     comment = forms.CharField(
-        label=_("Comment"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Comment"), required=False, max_length=COMMENT_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 2})
     )
     signed_on = forms.DateField(label=_("Signed on"), required=False, widget=DateInput())
     memorandum = forms.FileField(label=_("Signed memorandum (PDF)"), required=False, validators=[validate_memorandum])
@@ -66,3 +79,9 @@ class ActivityForm(forms.ModelForm):
         model = AgreementActivity
         fields = ["date", "kind", "description"]
         widgets = {"date": DateInput()}
+        # The activity page shows errors without their field's label: this one names it.
+        error_messages = {
+            "description": {
+                "max_length": _("“What happened” may be at most %(limit_value)d characters (it has %(show_value)d).")
+            }
+        }

@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from cities.models import City, Topic
 from partnerships import permissions
+from partnerships.forms import COMMENT_MAX_LENGTH, SUMMARY_MAX_LENGTH
 from partnerships.models import (
     MEMORANDUM_MAX_BYTES,
     Agreement,
@@ -117,6 +118,7 @@ class AgreementWriteSerializer(serializers.ModelSerializer):
     class Meta:
         model = Agreement
         fields = ["initiator", "partner", "kind", "title", "summary", "topics", "start_date", "end_date"]
+        extra_kwargs = {"summary": {"max_length": SUMMARY_MAX_LENGTH}}
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if self.instance is not None and ({"initiator", "partner"} & attrs.keys()):
@@ -125,7 +127,7 @@ class AgreementWriteSerializer(serializers.ModelSerializer):
 
 
 class MoveSerializer(serializers.Serializer):
-    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=COMMENT_MAX_LENGTH)
     signed_on = serializers.DateField(required=False, help_text="sign: the date the memorandum was signed.")
     memorandum = serializers.FileField(
         required=False,

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from accounts import views as account_views
 from cities import views as city_views
 
 urlpatterns = [
@@ -8,8 +9,14 @@ urlpatterns = [
     path("cities/", include("cities.urls")),
     path("agreements/", include("partnerships.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", account_views.set_language, name="set_language"),
     path("notifications/", include("notifications.urls")),
     path("api/v1/", include(("sco_portal.api_urls", "api"))),
     path("admin/", admin.site.urls),
 ]
+
+# Under /api/ errors are JSON ({"detail": ...}), elsewhere the HTML pages.
+handler400 = "sco_portal.errors.bad_request"
+handler403 = "sco_portal.errors.permission_denied"
+handler404 = "sco_portal.errors.page_not_found"
+handler500 = "sco_portal.errors.server_error"

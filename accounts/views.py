@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+import contextlib
+from typing import cast
+
+from django.http import HttpRequest, HttpResponse
+from django.views import i18n
+
+from accounts import services
+from accounts.models import User
+from sco_portal.errors import DomainError
+
+
+def set_language(request: HttpRequest) -> HttpResponse:
+    """The header's language switch: Django's `set_language` (cookie, redirect to `next`), and
+    for a logged-in person the choice is stored, so their e-mails and their next login follow it."""
+    response = i18n.set_language(request)
+    if request.method == "POST" and request.user.is_authenticated:
+        # A language the portal does not speak is not stored; Django's view ignores it too
+        # (or sets a cookie that LocaleMiddleware then ignores).
+        with contextlib.suppress(DomainError):
+            services.set_language(person=cast(User, request.user), language=request.POST.get("language", ""))
+    return response
