@@ -1,6 +1,8 @@
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from partnerships import services
@@ -35,7 +37,7 @@ class AgreementAdmin(admin.ModelAdmin):
     readonly_fields = (
         "status",
         "signed_on",
-        "memorandum",
+        "memorandum_download",
         "initiator_country_approved_by",
         "initiator_country_approved_at",
         "partner_country_approved_by",
@@ -46,10 +48,21 @@ class AgreementAdmin(admin.ModelAdmin):
         "created_by",
         "created_at",
     )
+    exclude = ("memorandum",)
     inlines = [TransitionInline, ActivityInline]
+
     actions = ["expire_due"]
 
     @admin.action(description=_("Expire the selected agreements whose term is over"))
     def expire_due(self, request: HttpRequest, queryset: QuerySet[Agreement]) -> None:
         expired = services.expire_due_agreements(among=queryset)
         self.message_user(request, _("%(count)d agreements expired.") % {"count": expired}, messages.SUCCESS)
+
+    @admin.display(description=_("signed memorandum"))
+    def memorandum_download(self, agreement: Agreement) -> str:
+        # The stored file is never published under /media/: link to the view that checks visibility.
+        if not agreement.memorandum:
+            return "—"
+        return format_html(
+            '<a href="{}">{}</a>', reverse("partnerships:memorandum", args=[agreement.pk]), _("Download")
+        )

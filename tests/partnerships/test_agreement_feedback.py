@@ -195,3 +195,15 @@ def test_the_admin_expire_action_expires_the_selected_agreements_only(
     selected.refresh_from_db()
     other.refresh_from_db()
     assert (selected.status, other.status) == ("expired", "active")
+
+
+def test_the_admin_links_the_memorandum_through_the_checked_download(
+    agreement_in: Callable[..., Agreement], staff: User
+) -> None:
+    agreement = agreement_in("active", source="list")
+    Agreement.objects.filter(pk=agreement.pk).update(memorandum="memoranda/2026/x.pdf")
+
+    html = login(staff).get(f"/admin/partnerships/agreement/{agreement.pk}/change/").content.decode()
+
+    assert f'href="/agreements/{agreement.pk}/memorandum/"' in html
+    assert "/media/" not in html
