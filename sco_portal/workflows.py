@@ -22,7 +22,6 @@ from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.functional import Promise
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from sco_portal.errors import ConflictError
@@ -95,8 +94,9 @@ class Workflow(models.Model, Generic[R]):
         return self.status in self.TRANSITIONS[move].sources
 
     def conflict(self, move: str) -> ConflictError:
+        # The lazy strings translate into the active language when made str.
         return ConflictError(
-            gettext(str(self.CONFLICT_MESSAGE))
+            str(self.CONFLICT_MESSAGE)
             % {"status": str(self.get_status_display()).lower(), "move": str(self.TRANSITIONS[move].done)}  # type: ignore[attr-defined]
         )
 
