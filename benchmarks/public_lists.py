@@ -85,6 +85,7 @@ def pad_cities(total: int) -> int:
                 name=name,
                 ascii_name=name,
                 search_names=City.fold_names(name),
+                search_keys=City.fold_keys(name),
                 country=rng.choice(countries),
                 # Below the directory's 15,000 floor, as a real padding with small towns would be.
                 population=int(10 ** rng.uniform(3, 4.17)),

@@ -36,6 +36,7 @@ class CityAdmin(admin.ModelAdmin):
         "name_ru",
         "name_zh",
         "search_names",
+        "search_keys",
         "country",
         "population",
         "latitude",

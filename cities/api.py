@@ -27,7 +27,12 @@ class TopicViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class CityViewSet(viewsets.ReadOnlyModelViewSet):
-    """GeoNames cities of the SCO countries with their profiles. Filter by `country`, population or `q`."""
+    """GeoNames cities of the SCO countries with their profiles. Filter by `country`, population or `q`.
+
+    The list starts with the largest cities. A name search (`q`, any script; case, spaces and
+    punctuation do not count) lists exact name matches first, then names that start with it,
+    then the others, the largest first within each; an explicit `ordering` overrides both.
+    """
 
     filterset_class = CityFilter
 

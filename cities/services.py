@@ -193,6 +193,7 @@ _GEONAMES_FIELDS = (
     "name_ru",
     "name_zh",
     "search_names",
+    "search_keys",
     "country_id",
     "population",
     "latitude",
@@ -250,6 +251,7 @@ def _import_country_cities(
         values = {
             **names,
             "search_names": City.fold_names(*names.values(), *row["alternatenames"]),
+            "search_keys": City.fold_keys(*names.values(), *row["alternatenames"]),
             "country_id": country.pk,
             "population": row["population"],
             "latitude": row["latitude"],
