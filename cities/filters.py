@@ -2,11 +2,43 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 import django_filters
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from cities.models import City, Country
+
+
+class _CountriesWithCities(django_filters.fields.ModelChoiceIterator):
+    """The choices offered: only countries that have cities, since any other would list nothing.
+
+    Narrowed when the choices are listed, not when the field is made: the API
+    checks a country code on every request but never lists the choices.
+    """
+
+    def _offered(self) -> None:
+        self.queryset = self.field.queryset.filter(Exists(City.objects.filter(country=OuterRef("pk"))))
+
+    def __iter__(self) -> Iterator[Any]:
+        self._offered()
+        return super().__iter__()
+
+    def __len__(self) -> int:
+        self._offered()
+        return super().__len__()
+
+
+class CountryField(django_filters.fields.ModelChoiceField):
+    """Offers the countries that have cities, yet accepts any known country (whose list is then empty)."""
+
+    iterator = _CountriesWithCities
+
+
+class CountryFilter(django_filters.ModelChoiceFilter):
+    field_class = CountryField
 
 
 class DirectoryOrderingFilter(django_filters.OrderingFilter):
@@ -26,7 +58,7 @@ class CityFilter(django_filters.FilterSet):
     """
 
     q = django_filters.CharFilter(method="search", label=_("Name (any script)"))
-    country = django_filters.ModelChoiceFilter(
+    country = CountryFilter(
         field_name="country",
         to_field_name="code",
         queryset=Country.objects.all(),

@@ -1,4 +1,4 @@
-"""The city directory as people search it: ranking, default order."""
+"""The city directory as people search it: ranking, default order, the country choices."""
 
 from __future__ import annotations
 
@@ -125,3 +125,21 @@ def test_name_search_has_a_trigram_index_on_postgresql(db: None) -> None:
         row = cursor.fetchone()
 
     assert row is not None and "gin_trgm_ops" in row[0] and "search_keys" in row[0]
+
+
+def test_country_filter_offers_only_countries_with_cities(almaty_city: City) -> None:
+    CountryFactory.create(code="IN", name="India")  # no city imported
+
+    html = Client().get("/cities/").content.decode()
+    select = re.search(r'<select name="country".*?</select>', html, re.DOTALL)
+
+    assert select is not None
+    offered = re.findall(r'<option value="(\w*)"', select.group())
+    assert offered == ["", "KZ"]
+
+
+def test_api_answers_an_empty_list_for_a_country_without_cities(almaty_city: City) -> None:
+    CountryFactory.create(code="IN", name="India")
+
+    assert api_names(country="IN") == []
+    assert APIClient().get("/api/v1/cities/", {"country": "XX"}).status_code == 400
