@@ -175,6 +175,8 @@ class City(models.Model):
 
     # The directory's order when nobody asks for another: the largest cities first.
     DIRECTORY_ORDER = ("-population", "id")
+    # What the officers keep; an import never writes these.
+    PROFILE_FIELDS = ("description", "website", "contact_office", "contact_email", "contact_phone")
 
     class Meta:
         ordering = ["name", "id"]

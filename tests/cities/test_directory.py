@@ -1,7 +1,8 @@
-"""The city directory as people search it: ranking, default order, the country choices."""
+"""The city directory as people search it: ranking, default order, the country choices, the admin."""
 
 from __future__ import annotations
 
+import datetime
 import re
 from typing import Any
 
@@ -9,12 +10,14 @@ import pytest
 from django.db import connection
 from django.http import QueryDict
 from django.test import Client
+from django.utils import timezone
 from rest_framework.test import APIClient
 
+from accounts.models import User
 from cities.filters import CityFilter
 from cities.models import City, Country
-from tests.conftest import missing_service
-from tests.factories import CityFactory, CountryFactory
+from tests.conftest import login, missing_service
+from tests.factories import CityFactory, CountryFactory, TopicFactory
 
 
 def api_names(**params: Any) -> list[str]:
@@ -143,3 +146,37 @@ def test_api_answers_an_empty_list_for_a_country_without_cities(almaty_city: Cit
 
     assert api_names(country="IN") == []
     assert APIClient().get("/api/v1/cities/", {"country": "XX"}).status_code == 400
+
+
+def test_admin_profile_save_records_when_it_changed(staff: User, almaty_city: City) -> None:
+    transport = TopicFactory.create(name="Public transport")
+    before = timezone.now()
+
+    response = login(staff).post(
+        f"/admin/cities/city/{almaty_city.pk}/change/",
+        {"description": "Southern capital.", "website": "almaty.gov.kz", "expertise": [transport.pk], "_save": "1"},
+    )
+
+    assert response.status_code == 302, response.content.decode()
+    almaty_city.refresh_from_db()
+    assert almaty_city.description == "Southern capital."
+    assert almaty_city.website == "https://almaty.gov.kz"
+    assert list(almaty_city.expertise.all()) == [transport]
+    assert almaty_city.profile_updated_at is not None
+    assert before <= almaty_city.profile_updated_at <= timezone.now()
+    assert almaty_city.name == "Almaty" and almaty_city.population == 1977011
+
+
+def test_admin_offers_no_way_to_add_a_city(staff: User) -> None:
+    assert login(staff).get("/admin/cities/city/add/").status_code == 403
+
+
+def test_officers_edit_records_when_the_profile_changed(officer: User, almaty_city: City) -> None:
+    almaty_city.profile_updated_at = timezone.now() - datetime.timedelta(days=400)
+    almaty_city.save()
+
+    login(officer).post(f"/cities/{almaty_city.pk}/edit/", {"description": "Metro line 2 is open."})
+
+    almaty_city.refresh_from_db()
+    assert almaty_city.profile_updated_at is not None
+    assert timezone.now() - almaty_city.profile_updated_at < datetime.timedelta(minutes=1)
