@@ -177,6 +177,8 @@ class City(models.Model):
     DIRECTORY_ORDER = ("-population", "id")
     # What the officers keep; an import never writes these.
     PROFILE_FIELDS = ("description", "website", "contact_office", "contact_email", "contact_phone")
+    # What the directory's lists do not show: the long ones cost more to load than the rest of a row.
+    LIST_DEFERRED = ("search_names", "search_keys", *PROFILE_FIELDS, "profile_updated_at")
 
     class Meta:
         ordering = ["name", "id"]

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from cities.filters import CityFilter
 from cities.forms import CityProfileForm
 from cities.models import City, Country
+from cities.pagination import DirectoryPaginator
 from cities.permissions import can_edit_city_profile
 from cities.services import save_city_profile
 from sco_portal.paging import paged_list_context
@@ -32,8 +33,9 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def city_list(request: HttpRequest) -> HttpResponse:
-    city_filter = CityFilter(request.GET, queryset=City.objects.select_related("country"))
-    return render(request, "cities/city_list.html", paged_list_context(request, city_filter, CITIES_PER_PAGE))
+    city_filter = CityFilter(request.GET, queryset=City.objects.select_related("country").defer(*City.LIST_DEFERRED))
+    context = paged_list_context(request, city_filter, CITIES_PER_PAGE, paginator_class=DirectoryPaginator)
+    return render(request, "cities/city_list.html", context)
 
 
 def city_detail(request: HttpRequest, pk: int) -> HttpResponse:

@@ -1,4 +1,4 @@
-"""The city directory as people search it: ranking, default order, the country choices, the admin."""
+"""The city directory as people search it: ranking, default order, the country choices, paging, the admin."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from cities import pagination
 from cities.filters import CityFilter
 from cities.models import City, Country
 from tests.conftest import login, missing_service
@@ -180,3 +181,47 @@ def test_officers_edit_records_when_the_profile_changed(officer: User, almaty_ci
     almaty_city.refresh_from_db()
     assert almaty_city.profile_updated_at is not None
     assert timezone.now() - almaty_city.profile_updated_at < datetime.timedelta(minutes=1)
+
+
+@pytest.mark.parametrize("estimate", [4, 13, 40])
+def test_paging_reaches_every_city_when_the_size_is_an_estimate(
+    almaty_city: City, monkeypatch: pytest.MonkeyPatch, estimate: int
+) -> None:
+    """A short or long estimate (statistics not yet refreshed) neither hides cities nor pages past them."""
+    CityFactory.create_batch(12, country=almaty_city.country)
+    monkeypatch.setattr(pagination, "ESTIMATE_FROM", 1)
+    monkeypatch.setattr(pagination, "estimated_size", lambda queryset: estimate)
+    client = APIClient()
+
+    seen, url = [], "/api/v1/cities/?page_size=5"
+    while url:
+        body = client.get(url).json()
+        assert body["count"] == estimate
+        seen += [city["id"] for city in body["results"]]
+        url = body["next"]
+
+    assert sorted(seen) == sorted(City.objects.values_list("id", flat=True))
+    assert f"about {estimate} cities" in Client().get("/cities/").content.decode()
+
+
+def test_filtered_lists_are_counted_exactly(almaty_city: City, monkeypatch: pytest.MonkeyPatch) -> None:
+    CityFactory.create_batch(3, country=almaty_city.country, population=100_000)
+    monkeypatch.setattr(pagination, "ESTIMATE_FROM", 1)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE cities_city")  # the statistics would now say 4
+    client = APIClient()
+
+    assert client.get("/api/v1/cities/", {"min_population": 1_000_000}).json()["count"] == 1
+    assert client.get("/api/v1/cities/", {"q": "almaty"}).json()["count"] == 1
+
+
+def test_the_estimate_comes_from_postgresql_statistics(almaty_city: City) -> None:
+    CityFactory.create_batch(29, country=almaty_city.country)
+
+    if connection.vendor != "postgresql":
+        assert pagination.estimated_size(City.objects.all()) is None
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE cities_city")
+    assert pagination.estimated_size(City.objects.select_related("country")) == 30
