@@ -1,7 +1,12 @@
+from __future__ import annotations
+
 from django.contrib import admin
 from django.db import models
+from django.forms import ModelForm
+from django.http import HttpRequest
 
 from cities.models import City, Country, CountryStatus, Topic
+from cities.services import save_city_profile
 
 
 class CountryStatusInline(admin.TabularInline):
@@ -36,6 +41,7 @@ class CityAdmin(admin.ModelAdmin):
         "name_ru",
         "name_zh",
         "search_names",
+        "search_keys",
         "country",
         "population",
         "latitude",
@@ -45,3 +51,11 @@ class CityAdmin(admin.ModelAdmin):
     )
     filter_horizontal = ("needs", "expertise")
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Cities come from GeoNames (`import_cities`); staff edit their profiles only.
+        return False
+
+    def save_model(self, request: HttpRequest, obj: City, form: ModelForm[City], change: bool) -> None:
+        # As the officers' edit page does, so the profile records when it changed.
+        save_city_profile(city=obj)

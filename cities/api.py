@@ -6,6 +6,7 @@ from rest_framework.serializers import BaseSerializer
 
 from cities.filters import CityFilter
 from cities.models import City, Country, Topic
+from cities.pagination import DirectoryPagination
 from cities.serializers import CityDetailSerializer, CitySerializer, CountrySerializer, TopicSerializer
 
 
@@ -27,15 +28,22 @@ class TopicViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class CityViewSet(viewsets.ReadOnlyModelViewSet):
-    """GeoNames cities of the SCO countries with their profiles. Filter by `country`, population or `q`."""
+    """GeoNames cities of the SCO countries with their profiles. Filter by `country`, population or `q`.
+
+    The list starts with the largest cities. A name search (`q`, any script; case, spaces and
+    punctuation do not count) lists exact name matches first, then names that start with it,
+    then the others, the largest first within each; an explicit `ordering` overrides both.
+    For the unfiltered list of a directory past 50,000 cities, `count` is an estimate.
+    """
 
     filterset_class = CityFilter
+    pagination_class = DirectoryPagination
 
     def get_queryset(self) -> QuerySet[City]:
         queryset = City.objects.select_related("country")
         if self.action == "retrieve":
-            queryset = queryset.prefetch_related("needs", "expertise")
-        return queryset
+            return queryset.prefetch_related("needs", "expertise")
+        return queryset.defer(*City.LIST_DEFERRED)
 
     def get_serializer_class(self) -> type[BaseSerializer]:
         return CityDetailSerializer if self.action == "retrieve" else CitySerializer

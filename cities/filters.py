@@ -2,16 +2,63 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 import django_filters
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from cities.models import City, Country
 
 
+class _CountriesWithCities(django_filters.fields.ModelChoiceIterator):
+    """The choices offered: only countries that have cities, since any other would list nothing.
+
+    Narrowed when the choices are listed, not when the field is made: the API
+    checks a country code on every request but never lists the choices.
+    """
+
+    def _offered(self) -> None:
+        self.queryset = self.field.queryset.filter(Exists(City.objects.filter(country=OuterRef("pk"))))
+
+    def __iter__(self) -> Iterator[Any]:
+        self._offered()
+        return super().__iter__()
+
+    def __len__(self) -> int:
+        self._offered()
+        return super().__len__()
+
+
+class CountryField(django_filters.fields.ModelChoiceField):
+    """Offers the countries that have cities, yet accepts any known country (whose list is then empty)."""
+
+    iterator = _CountriesWithCities
+
+
+class CountryFilter(django_filters.ModelChoiceFilter):
+    field_class = CountryField
+
+
+class DirectoryOrderingFilter(django_filters.OrderingFilter):
+    """The order asked for, then the id, so that pages never share or skip a city."""
+
+    def filter(self, qs: QuerySet[City], value: list[str] | None) -> QuerySet[City]:
+        if not value:
+            return qs
+        return qs.order_by(*(self.get_ordering_value(param) for param in value), "id")
+
+
 class CityFilter(django_filters.FilterSet):
+    """Name search, country, population and an order; the largest cities first when no order is asked.
+
+    A name search orders its matches by how well they match (see `CityQuerySet.search`);
+    an explicit `ordering` overrides that.
+    """
+
     q = django_filters.CharFilter(method="search", label=_("Name (any script)"))
-    country = django_filters.ModelChoiceFilter(
+    country = CountryFilter(
         field_name="country",
         to_field_name="code",
         queryset=Country.objects.all(),
@@ -24,7 +71,7 @@ class CityFilter(django_filters.FilterSet):
     max_population = django_filters.NumberFilter(
         field_name="population", lookup_expr="lte", label=_("Population at most")
     )
-    ordering = django_filters.OrderingFilter(
+    ordering = DirectoryOrderingFilter(
         fields=(("name", "name"), ("population", "population"), ("country__name", "country")),
         field_labels={"name": _("Name"), "population": _("Population"), "country__name": _("Country")},
         label=_("Sort by"),
@@ -33,6 +80,11 @@ class CityFilter(django_filters.FilterSet):
     class Meta:
         model = City
         fields = ["q", "country", "min_population", "max_population"]
+
+    def filter_queryset(self, queryset: QuerySet[City]) -> QuerySet[City]:
+        # The filters run in declaration order and each order_by replaces the one before:
+        # this default, then the search's ranking, then an explicit `ordering`.
+        return super().filter_queryset(queryset.order_by(*City.DIRECTORY_ORDER))
 
     def search(self, queryset: QuerySet[City], name: str, value: str) -> QuerySet[City]:
         return queryset.search(value)  # type: ignore[attr-defined]

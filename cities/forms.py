@@ -27,6 +27,6 @@ class CityProfileForm(forms.ModelForm):
 
     class Meta:
         model = City
-        fields = ["description", "website", "contact_office", "contact_email", "contact_phone", "needs", "expertise"]
+        fields = [*City.PROFILE_FIELDS, "needs", "expertise"]
         widgets = {"description": forms.Textarea(attrs={"rows": 6})}
         formfield_callback = assume_https

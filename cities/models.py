@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 import datetime
+import unicodedata
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, Q, Value, When
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -108,13 +109,26 @@ class Topic(models.Model):
 
 class CityQuerySet(models.QuerySet["City"]):
     def search(self, text: str) -> CityQuerySet:
-        """Cities known, in any script the data has, by a name that contains `text`.
+        """Cities known, in any script the data has, by a name that contains `text`, best matches first.
 
-        Matches against the case-folded `search_names`: SQLite folds the case of
-        ASCII letters only, so `icontains` would miss "алматы".
+        A city known by exactly that name comes first, then one with a name that
+        starts with it, then the others; the largest first within each. Matching
+        is on `search_keys`, where spaces and punctuation are gone ("Xian" is
+        Xi'an's name) and case is folded in Python: SQLite folds the case of ASCII
+        letters only, so `icontains` would miss "алматы". On PostgreSQL the trigram
+        index of migration 0002 serves the `LIKE '%key%'`.
         """
-        text = text.strip().casefold()
-        return self.filter(search_names__contains=text) if text else self
+        key = City.search_key(text)
+        if not key:
+            return self
+        # `search_keys` holds one key a line, each between line breaks: "\nkey\n" is a whole name, "\nkey" its start.
+        exact = When(search_keys__contains=f"\n{key}\n", then=Value(0))
+        prefix = When(search_keys__contains=f"\n{key}", then=Value(1))
+        return (
+            self.filter(search_keys__contains=key)
+            .alias(search_rank=Case(exact, prefix, default=Value(2)))
+            .order_by("search_rank", *City.DIRECTORY_ORDER)
+        )
 
 
 class City(models.Model):
@@ -133,8 +147,13 @@ class City(models.Model):
     search_names = models.TextField(
         _("names to search"), blank=True, help_text=_("Every known name of the city, case-folded, one a line.")
     )
+    search_keys = models.TextField(
+        _("search keys"),
+        blank=True,
+        help_text=_("Every known name of the city as the directory search compares it, each on a line of its own."),
+    )
     country = models.ForeignKey(Country, on_delete=models.PROTECT, related_name="cities")
-    population = models.PositiveBigIntegerField(_("population"), db_index=True)
+    population = models.PositiveBigIntegerField(_("population"))
     latitude = models.FloatField(_("latitude"))
     longitude = models.FloatField(_("longitude"))
     timezone = models.CharField(_("time zone"), max_length=60)
@@ -155,11 +174,23 @@ class City(models.Model):
 
     objects = CityQuerySet.as_manager()
 
+    # The directory's order when nobody asks for another: the largest cities first.
+    DIRECTORY_ORDER = ("-population", "id")
+    # What the officers keep; an import never writes these.
+    PROFILE_FIELDS = ("description", "website", "contact_office", "contact_email", "contact_phone")
+    # What the directory's lists do not show: the long ones cost more to load than the rest of a row.
+    LIST_DEFERRED = ("search_names", "search_keys", *PROFILE_FIELDS, "profile_updated_at")
+
     class Meta:
         ordering = ["name", "id"]
         verbose_name = _("city")
         verbose_name_plural = _("cities")
-        indexes = [models.Index(fields=["country", "-population"], name="city_country_population")]
+        # On PostgreSQL, migration 0002 adds a trigram index on `search_keys` for the name search;
+        # it is not declared here because SQLite, the embedded mode, has no such index.
+        indexes = [
+            models.Index(fields=["country", "-population"], name="city_country_population"),
+            models.Index(fields=["-population", "id"], name="city_directory_order"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(latitude__gte=-90, latitude__lte=90, longitude__gte=-180, longitude__lte=180),
@@ -177,6 +208,26 @@ class City(models.Model):
     def fold_names(*names: str) -> str:
         """The value of `search_names` for these names."""
         return "\n".join(dict.fromkeys(name.casefold() for name in names if name))
+
+    @staticmethod
+    def search_key(text: str) -> str:
+        """`text` as the directory search compares names: case-folded, without spaces, punctuation or symbols.
+
+        "Xi'an", "Xi’an", "xi an" and "XIAN" all give "xian"; letters, digits and
+        the marks that some scripts write vowels with are kept.
+        """
+        folded = unicodedata.normalize("NFKC", text).casefold()
+        return "".join(char for char in folded if unicodedata.category(char)[0] in "LMN")
+
+    @classmethod
+    def fold_keys(cls, *names: str) -> str:
+        """The value of `search_keys` for these names: one a line, with a line break before the first too.
+
+        Around every key is a line break, so that a search tells a whole name
+        (`"\nxian\n"`) and a name's start (`"\nxian"`) with one `LIKE` each.
+        """
+        keys = "\n".join(dict.fromkeys(key for key in map(cls.search_key, names) if key))
+        return f"\n{keys}\n" if keys else ""
 
     @property
     def display_name(self) -> str:

