@@ -11,6 +11,7 @@ from cities.models import City, Country, CountryStatus, Topic
 from notifications.models import Message
 from partnerships import events as agreement_events
 from partnerships.models import Agreement
+from practices.models import Practice
 
 
 def days_from_today(days: int) -> datetime.date:
@@ -134,3 +135,30 @@ class AgreementFactory(DjangoModelFactory[Agreement]):
     signed_on = factory.LazyAttribute(
         lambda agreement: days_from_today(-3 * 365) if agreement.status in Agreement.SIGNED else None
     )
+
+
+class PracticeFactory(DjangoModelFactory[Practice]):
+    """A practice in a given status; published ones get their publication time, as the publish move would."""
+
+    class Meta:
+        model = Practice
+        skip_postgeneration_save = True
+
+    city = factory.SubFactory(CityFactory)
+    title = factory.Sequence(lambda n: f"Practice {n}")
+    summary = "What the city did, in short."
+    problem = "What was wrong."
+    solution = "What was done."
+    status = Practice.Status.DRAFT
+    published_at = factory.LazyAttribute(
+        lambda practice: (
+            timezone.now() if practice.status in (Practice.Status.PUBLISHED, Practice.Status.ARCHIVED) else None
+        )
+    )
+
+    @factory.post_generation
+    def topics(practice: Practice, create: bool, extracted: list[Topic] | None, **kwargs: object) -> None:
+        if create:
+            practice.topics.set(
+                extracted if extracted is not None else [TopicFactory.create(slug="waste", name="Waste")]
+            )
