@@ -7,6 +7,7 @@ urlpatterns = [
     path("", city_views.home, name="home"),
     path("cities/", include("cities.urls")),
     path("agreements/", include("partnerships.urls")),
+    path("practices/", include("practices.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("notifications/", include("notifications.urls")),

@@ -39,3 +39,9 @@ def sent_notifications(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
 
     monkeypatch.setattr("practices.services.notify", record)
     return calls
+
+
+def streamed(response: Any) -> bytes:
+    """The whole body of a streamed response (an export)."""
+    assert response.streaming
+    return b"".join(response.streaming_content)

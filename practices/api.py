@@ -1,0 +1,301 @@
+"""The practice library for machine clients that keep a copy, and for people who write and moderate.
+
+A client mirrors the library by walking the list in (updated_at, id) order with a cursor,
+then keeps its copy current with `updated_after` and the tombstone feed `deleted/?since=`.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from collections.abc import Callable, Iterator
+from typing import Any, cast
+
+from django.db.models import QuerySet
+from django.http import StreamingHttpResponse
+from django.utils.cache import patch_vary_headers
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import mixins, pagination, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import SAFE_METHODS, IsAuthenticated
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
+from rest_framework.utils.encoders import JSONEncoder
+
+from accounts.authentication import APIKeyReadOnly
+from accounts.models import User
+from practices import permissions, services
+from practices.filters import PracticeFilter
+from practices.models import Practice, PracticeTombstone
+from practices.serializers import (
+    DeletedFeedSerializer,
+    MoveSerializer,
+    PracticeDetailSerializer,
+    PracticeSerializer,
+    PracticeWriteSerializer,
+    TombstoneSerializer,
+)
+
+MOVE_OUTCOME_HEADER = "Move-Outcome"
+MOVE_OUTCOME = OpenApiParameter(
+    MOVE_OUTCOME_HEADER,
+    location=OpenApiParameter.HEADER,
+    response=True,
+    enum=["done", "already-done"],
+    description="`done`: this request made the move; `already-done`: it was made before and nothing changed.",
+)
+ETAG_ACTIONS = frozenset({"list", "retrieve", "deleted"})
+EXPORT_CHUNK = 500
+CSV_COLUMNS = [
+    "id",
+    "status",
+    "title",
+    "city",
+    "city_name",
+    "country",
+    "topics",
+    "summary",
+    "problem",
+    "solution",
+    "indicators",
+    "cost",
+    "currency",
+    "funding",
+    "start_year",
+    "end_year",
+    "challenges",
+    "success_factors",
+    "transferability",
+    "contact_name",
+    "contact_role",
+    "contact_email",
+    "sdgs",
+    "language",
+    "is_sample",
+    "source_url",
+    "url",
+    "published_at",
+    "updated_at",
+]
+
+
+class PracticeCursorPagination(pagination.CursorPagination):
+    """Pages in (updated_at, id) order: a record changed while a client walks moves to the end,
+    where the same walk meets it again; nothing is skipped."""
+
+    ordering = ("updated_at", "id")
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+
+class TombstoneCursorPagination(pagination.CursorPagination):
+    ordering = ("at", "id")
+    page_size = 100
+    page_size_query_param = "page_size"
+    max_page_size = 1000
+
+
+def _person(request: Request) -> User:
+    # Writes need IsAuthenticated (get_permissions), and keys are read-only: here the user is a person.
+    return cast(User, request.user)
+
+
+def _etag(data: Any) -> str:
+    body = JSONRenderer().render(data)
+    return f'"{hashlib.sha256(body).hexdigest()[:40]}"'
+
+
+def _matches(header: str, etag: str) -> bool:
+    candidates = {tag.strip().removeprefix("W/") for tag in header.split(",")}
+    return "*" in candidates or etag in candidates
+
+
+def _move_action(move: str) -> Callable[..., Response]:
+    """The POST endpoint of one move: validate, call the service, answer the practice."""
+
+    def handler(self: PracticeViewSet, request: Request, pk: str | None = None) -> Response:
+        practice = self.get_object()
+        serializer = MoveSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        result = services.make_move(practice=practice, move=move, by=_person(request), **serializer.validated_data)
+        response = self._detail(practice.pk)
+        response[MOVE_OUTCOME_HEADER] = "already-done" if result.repeated else "done"
+        return response
+
+    # The router maps POST to the method by this name, so it is set before @action reads it.
+    handler.__name__ = handler.__qualname__ = move
+    handler.__doc__ = f"{move.capitalize()} the practice (see the lifecycle above)."
+    with_action = action(detail=True, methods=["post"], url_path=move, url_name=move)(handler)
+    return extend_schema(request=MoveSerializer, responses=PracticeDetailSerializer, parameters=[MOVE_OUTCOME])(
+        with_action
+    )
+
+
+@extend_schema(tags=["practices"])
+class PracticeViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Practices: published ones for everyone (API keys included); a person also sees the drafts they may see.
+
+    draft → submitted → published | returned (→ submitted again); published → archived.
+    The city's officers write and submit; coordinators publish or return. A move the status
+    does not allow answers 409; a move the person may not make, 403; a practice out of sight, 404.
+    Lists and details carry an `ETag`; send it back in `If-None-Match` for a 304.
+    """
+
+    filterset_class = PracticeFilter
+    pagination_class = PracticeCursorPagination
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_permissions(self) -> list[Any]:
+        if self.request.method in SAFE_METHODS:
+            return [APIKeyReadOnly()]
+        return [APIKeyReadOnly(), IsAuthenticated()]
+
+    def get_queryset(self) -> QuerySet[Practice]:
+        queryset = (
+            Practice.objects.visible_to(self.request.user)
+            .select_related("city__country")
+            .prefetch_related("topics", "sdgs", "indicators")
+        )
+        if self.action not in ("list", "export_csv", "export_json"):
+            queryset = queryset.prefetch_related("transitions__actor")
+        return queryset
+
+    def get_serializer_class(self) -> type[BaseSerializer[Any]]:
+        if self.action in ("create", "partial_update"):
+            return PracticeWriteSerializer
+        if self.action in ("list", "export_csv", "export_json"):
+            return PracticeSerializer
+        return PracticeDetailSerializer
+
+    def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Any:
+        """A strong ETag over the data on lists and details; a matching If-None-Match answers 304.
+
+        The tag is a hash of what this person would get, so it differs between people who see different things.
+        """
+        if (
+            request.method in ("GET", "HEAD")
+            and getattr(self, "action", None) in ETAG_ACTIONS
+            and isinstance(response, Response)
+            and response.status_code == status.HTTP_200_OK
+        ):
+            etag = _etag(response.data)
+            if _matches(request.headers.get("If-None-Match", ""), etag):
+                response = Response(status=status.HTTP_304_NOT_MODIFIED)
+            response["ETag"] = etag
+            patch_vary_headers(response, ["Authorization", "Cookie"])
+        return super().finalize_response(request, response, *args, **kwargs)
+
+    def _detail(self, pk: int, status_code: int = status.HTTP_200_OK) -> Response:
+        practice = self.get_queryset().get(pk=pk)
+        return Response(
+            PracticeDetailSerializer(practice, context=self.get_serializer_context()).data, status=status_code
+        )
+
+    @extend_schema(request=PracticeWriteSerializer, responses={201: PracticeDetailSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = PracticeWriteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        practice = services.create_practice(by=_person(request), **serializer.validated_data)
+        return self._detail(practice.pk, status.HTTP_201_CREATED)
+
+    @extend_schema(request=PracticeWriteSerializer, responses=PracticeDetailSerializer)
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        practice = self.get_object()
+        serializer = PracticeWriteSerializer(practice, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        data.pop("city", None)
+        services.update_practice(practice=practice, by=_person(request), **data)
+        return self._detail(practice.pk)
+
+    @extend_schema(responses={204: None})
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        services.delete_practice(practice=self.get_object(), by=_person(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        parameters=[DeletedFeedSerializer],
+        responses=TombstoneSerializer(many=True),
+        filters=False,
+    )
+    @action(detail=False, methods=["get"], filter_backends=[], pagination_class=TombstoneCursorPagination)
+    def deleted(self, request: Request) -> Response:
+        """Practices that left the public set (archived or deleted) after `since`: what a mirror must drop."""
+        feed = DeletedFeedSerializer(data=request.query_params)
+        feed.is_valid(raise_exception=True)
+        tombstones = PracticeTombstone.objects.all()
+        if since := feed.validated_data.get("since"):
+            tombstones = tombstones.filter(at__gt=since)
+        page = self.paginate_queryset(tombstones)
+        return self.get_paginated_response(TombstoneSerializer(page, many=True).data)
+
+    def _rows(self) -> Iterator[dict[str, Any]]:
+        queryset = self.filter_queryset(self.get_queryset()).order_by("updated_at", "id")
+        context = self.get_serializer_context()
+        for practice in queryset.iterator(chunk_size=EXPORT_CHUNK):
+            yield PracticeSerializer(practice, context=context).data
+
+    @extend_schema(responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR)})
+    @action(detail=False, methods=["get"], url_path="export/csv", pagination_class=None)
+    def export_csv(self, request: Request) -> StreamingHttpResponse:
+        """Every practice of the current filter as CSV, streamed (indicators as a JSON list in one column)."""
+        rows = self._rows()
+
+        def lines() -> Iterator[str]:
+            buffer = io.StringIO()
+            writer = csv.writer(buffer)
+            writer.writerow(CSV_COLUMNS)
+            for row in rows:
+                writer.writerow(_csv_row(row))
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+            yield buffer.getvalue()
+
+        response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="practices.csv"'
+        return response
+
+    @extend_schema(responses={(200, "application/json"): PracticeSerializer(many=True)})
+    @action(detail=False, methods=["get"], url_path="export/json", pagination_class=None)
+    def export_json(self, request: Request) -> StreamingHttpResponse:
+        """Every practice of the current filter as one JSON array, streamed."""
+        rows = self._rows()
+
+        def chunks() -> Iterator[str]:
+            yield "["
+            for number, row in enumerate(rows):
+                yield ("," if number else "") + json.dumps(row, cls=JSONEncoder, ensure_ascii=False)
+            yield "]"
+
+        response = StreamingHttpResponse(chunks(), content_type="application/json")
+        response["Content-Disposition"] = 'attachment; filename="practices.json"'
+        return response
+
+
+def _csv_row(row: dict[str, Any]) -> list[Any]:
+    flat = {
+        **row,
+        "city": row["city"]["id"],
+        "city_name": row["city"]["name"],
+        "country": row["city"]["country"],
+        "topics": " ".join(row["topics"]),
+        "sdgs": " ".join(str(goal) for goal in row["sdgs"]),
+        "indicators": json.dumps(row["indicators"], cls=JSONEncoder, ensure_ascii=False),
+    }
+    return [flat[column] for column in CSV_COLUMNS]
+
+
+# One POST endpoint per move a person makes, named after the move: /practices/{id}/<move>/.
+for _move in permissions.MOVE_PERMISSIONS:
+    setattr(PracticeViewSet, str(_move), _move_action(str(_move)))
