@@ -9,6 +9,7 @@ from accounts.models import User
 from cities.models import City, Country
 from practices.models import Practice
 from tests.factories import CityFactory, PracticeFactory, UserFactory
+from tests.test_browser import page  # noqa: F401  (Chromium, for test_browser here)
 
 
 @pytest.fixture
