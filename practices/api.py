@@ -6,10 +6,7 @@ then keeps its copy current with `updated_after` and the tombstone feed `deleted
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
-import json
 from collections.abc import Callable, Iterator
 from typing import Any, cast
 
@@ -25,11 +22,10 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
-from rest_framework.utils.encoders import JSONEncoder
 
 from accounts.authentication import APIKeyReadOnly
 from accounts.models import User
-from practices import permissions, services
+from practices import exports, permissions, services
 from practices.filters import PracticeFilter
 from practices.models import Practice, PracticeTombstone
 from practices.serializers import (
@@ -50,38 +46,6 @@ MOVE_OUTCOME = OpenApiParameter(
     description="`done`: this request made the move; `already-done`: it was made before and nothing changed.",
 )
 ETAG_ACTIONS = frozenset({"list", "retrieve", "deleted"})
-EXPORT_CHUNK = 500
-CSV_COLUMNS = [
-    "id",
-    "status",
-    "title",
-    "city",
-    "city_name",
-    "country",
-    "topics",
-    "summary",
-    "problem",
-    "solution",
-    "indicators",
-    "cost",
-    "currency",
-    "funding",
-    "start_year",
-    "end_year",
-    "challenges",
-    "success_factors",
-    "transferability",
-    "contact_name",
-    "contact_role",
-    "contact_email",
-    "sdgs",
-    "language",
-    "is_sample",
-    "source_url",
-    "url",
-    "published_at",
-    "updated_at",
-]
 
 
 class PracticeCursorPagination(pagination.CursorPagination):
@@ -239,30 +203,14 @@ class PracticeViewSet(
         page = self.paginate_queryset(tombstones)
         return self.get_paginated_response(TombstoneSerializer(page, many=True).data)
 
-    def _rows(self) -> Iterator[dict[str, Any]]:
-        queryset = self.filter_queryset(self.get_queryset()).order_by("updated_at", "id")
-        context = self.get_serializer_context()
-        for practice in queryset.iterator(chunk_size=EXPORT_CHUNK):
-            yield PracticeSerializer(practice, context=context).data
+    def _records(self) -> Iterator[dict[str, Any]]:
+        return exports.records(self.filter_queryset(self.get_queryset()), self.get_serializer_context())
 
     @extend_schema(responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR)})
     @action(detail=False, methods=["get"], url_path="export/csv", pagination_class=None)
     def export_csv(self, request: Request) -> StreamingHttpResponse:
         """Every practice of the current filter as CSV, streamed (indicators as a JSON list in one column)."""
-        rows = self._rows()
-
-        def lines() -> Iterator[str]:
-            buffer = io.StringIO()
-            writer = csv.writer(buffer)
-            writer.writerow(CSV_COLUMNS)
-            for row in rows:
-                writer.writerow(_csv_row(row))
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
-            yield buffer.getvalue()
-
-        response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+        response = StreamingHttpResponse(exports.csv_lines(self._records()), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="practices.csv"'
         return response
 
@@ -270,30 +218,9 @@ class PracticeViewSet(
     @action(detail=False, methods=["get"], url_path="export/json", pagination_class=None)
     def export_json(self, request: Request) -> StreamingHttpResponse:
         """Every practice of the current filter as one JSON array, streamed."""
-        rows = self._rows()
-
-        def chunks() -> Iterator[str]:
-            yield "["
-            for number, row in enumerate(rows):
-                yield ("," if number else "") + json.dumps(row, cls=JSONEncoder, ensure_ascii=False)
-            yield "]"
-
-        response = StreamingHttpResponse(chunks(), content_type="application/json")
+        response = StreamingHttpResponse(exports.json_chunks(self._records()), content_type="application/json")
         response["Content-Disposition"] = 'attachment; filename="practices.json"'
         return response
-
-
-def _csv_row(row: dict[str, Any]) -> list[Any]:
-    flat = {
-        **row,
-        "city": row["city"]["id"],
-        "city_name": row["city"]["name"],
-        "country": row["city"]["country"],
-        "topics": " ".join(row["topics"]),
-        "sdgs": " ".join(str(goal) for goal in row["sdgs"]),
-        "indicators": json.dumps(row["indicators"], cls=JSONEncoder, ensure_ascii=False),
-    }
-    return [flat[column] for column in CSV_COLUMNS]
 
 
 # One POST endpoint per move a person makes, named after the move: /practices/{id}/<move>/.

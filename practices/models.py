@@ -305,3 +305,54 @@ class PracticeTombstone(models.Model):
 
     def __str__(self) -> str:
         return f"{self.practice_id} {self.reason} {self.at:%Y-%m-%d %H:%M}"
+
+
+class LibraryExport(models.Model):
+    """A file of the whole published library, written by a Celery task while its page shows the progress.
+
+    queued → running → done | failed. The task claims a queued export with a conditional
+    update, so a task delivered twice writes the file once.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    class Format(models.TextChoices):
+        CSV = "csv", "CSV"
+        JSON = "json", "JSON"
+
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("requested by")
+    )
+    format = models.CharField(_("format"), max_length=4, choices=Format.choices, default=Format.CSV)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    total = models.PositiveIntegerField(_("practices to write"), default=0)
+    written = models.PositiveIntegerField(_("practices written"), default=0)
+    file = models.FileField(_("file"), upload_to="exports/", blank=True)
+    error = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("library export")
+        verbose_name_plural = _("library exports")
+        constraints = [
+            models.CheckConstraint(condition=Q(written__lte=models.F("total")), name="export_written_within_total"),
+            models.CheckConstraint(condition=~Q(status="done") | ~Q(file=""), name="finished_export_has_file"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_format_display()} {self.created_at:%Y-%m-%d %H:%M} ({self.status})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("practices:export", args=[self.pk])
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        return int(100 * self.written / self.total) if self.total else 0

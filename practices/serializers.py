@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -90,7 +91,8 @@ class PracticeSerializer(serializers.ModelSerializer):
     def get_url(self, practice: Practice) -> str:
         request = self.context.get("request")
         path = practice.get_absolute_url()
-        return request.build_absolute_uri(path) if request is not None else path
+        # A file written by a task has no request to take the host from.
+        return request.build_absolute_uri(path) if request is not None else settings.SITE_URL.rstrip("/") + path
 
     @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(choices=Practice.Move.choices)))
     def get_allowed_moves(self, practice: Practice) -> list[str]:

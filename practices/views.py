@@ -6,17 +6,17 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import User
 from cities.models import City
-from practices import permissions, services
+from practices import exports, permissions, services
 from practices.filters import PracticeFilter
 from practices.forms import IndicatorFormSet, MoveForm, PracticeForm, indicator_rows
-from practices.models import Practice, PracticeQuerySet
+from practices.models import LibraryExport, Practice, PracticeQuerySet
 from sco_portal.errors import DomainError, NotPermittedError
 from sco_portal.paging import paged_list_context
 
@@ -200,3 +200,33 @@ def similar_practices(request: HttpRequest) -> JsonResponse:
         for practice in found
     ]
     return JsonResponse({"results": results})
+
+
+@login_required
+@require_POST
+def export_start(request: HttpRequest) -> HttpResponse:
+    """Ask for the whole published library as a file; its page shows the progress."""
+    format = request.POST.get("format", LibraryExport.Format.CSV)
+    if format not in LibraryExport.Format.values:
+        messages.error(request, _("Choose CSV or JSON."))
+        return redirect("practices:list")
+    export = exports.start_library_export(by=_person(request), format=format)
+    return redirect(export)
+
+
+def _own_export(request: HttpRequest, pk: int) -> LibraryExport:
+    return get_object_or_404(LibraryExport, pk=pk, requested_by=request.user)
+
+
+@login_required
+def export_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The export's progress bar, refreshed every few seconds until the file is ready."""
+    return render(request, "practices/export_detail.html", {"export": _own_export(request, pk)})
+
+
+@login_required
+def export_download(request: HttpRequest, pk: int) -> FileResponse:
+    export = _own_export(request, pk)
+    if export.status != LibraryExport.Status.DONE:
+        raise Http404(_("The file is not ready."))
+    return FileResponse(export.file.open("rb"), as_attachment=True, filename=f"practices.{export.format}")
