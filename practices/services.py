@@ -3,13 +3,16 @@ deletion, and the tombstones that tell API mirrors what left the public set."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from difflib import SequenceMatcher
+from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -293,3 +296,57 @@ def similar_practices(
         ):
             found.setdefault(practice.pk, practice)
     return list(found.values())[:SIMILAR_LIMIT]
+
+
+@dataclass
+class SampleReport:
+    created: int = 0
+    already_there: int = 0
+    skipped: list[str] = field(default_factory=list)
+
+
+def load_sample_practices(*, path: Path) -> SampleReport:
+    """Publish the sample practices of `path`: real, publicly documented programmes with their source.
+
+    Each is matched on its source link, so a second run creates nothing; a sample whose city is
+    not in the directory is skipped and reported. Samples are marked as such on their pages.
+    """
+    report = SampleReport()
+    records = json.loads(path.read_text(encoding="utf-8"))
+    existing = set(Practice.objects.filter(is_sample=True).values_list("source_url", flat=True))
+    cities = {city.geonameid: city for city in City.objects.filter(geonameid__in=[r["geonameid"] for r in records])}
+    topics = {topic.slug: topic for topic in Topic.objects.all()}
+    for record in records:
+        if record["source_url"] in existing:
+            report.already_there += 1
+            continue
+        city = cities.get(record["geonameid"])
+        if city is None:
+            report.skipped.append(
+                _("%(title)s: GeoNames %(id)s is not in the city directory")
+                % {"title": record["title"], "id": record["geonameid"]}
+            )
+            continue
+        _create_sample(record, city, [topics[slug] for slug in record["topics"] if slug in topics])
+        existing.add(record["source_url"])
+        report.created += 1
+    return report
+
+
+@transaction.atomic
+def _create_sample(record: Mapping[str, Any], city: City, topics: list[Topic]) -> Practice:
+    fields = {name: record[name] for name in WRITABLE if name in record}
+    practice = Practice(city=city, is_sample=True, **fields)
+    _check_fields(practice)
+    rows = _indicator_rows(record["indicators"])
+    practice.status = Practice.Status.PUBLISHED
+    practice.published_at = timezone.now()
+    practice.save()
+    _set_related(practice, topics=topics, sdgs=record["sdgs"], indicators=rows)
+    PracticeTransition.objects.create(
+        practice=practice,
+        move=Practice.Move.CREATE,
+        to_status=Practice.Status.PUBLISHED,
+        comment=_("Sample content, from %(source)s") % {"source": record["source_url"]},
+    )
+    return practice
