@@ -8,7 +8,37 @@ from django.conf import settings
 from django.db import migrations, models
 
 import practices.models
-import practices.search
+
+# Ranked search on PostgreSQL reads these stored, weighted documents (title A, summary B, problem and
+# solution C), one per stemming language, each with its GIN index. PostgreSQL computes them on every
+# write; the model does not declare them, so SQLite (which has no tsvector) never sees them.
+SEARCH_DOCUMENT = """
+    setweight(to_tsvector('{config}'::regconfig, coalesce(title, '')), 'A')
+    || setweight(to_tsvector('{config}'::regconfig, coalesce(summary, '')), 'B')
+    || setweight(to_tsvector('{config}'::regconfig, coalesce(problem, '')), 'C')
+    || setweight(to_tsvector('{config}'::regconfig, coalesce(solution, '')), 'C')
+"""
+SEARCH_CONFIGS = {"en": "english", "ru": "russian"}
+
+
+def add_search_vectors(apps, schema_editor):
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    for suffix, config in SEARCH_CONFIGS.items():
+        schema_editor.execute(
+            f"ALTER TABLE practices_practice ADD COLUMN search_{suffix} tsvector "
+            f"GENERATED ALWAYS AS ({SEARCH_DOCUMENT.format(config=config)}) STORED"
+        )
+        schema_editor.execute(
+            f"CREATE INDEX practice_search_{suffix} ON practices_practice USING gin (search_{suffix})"
+        )
+
+
+def drop_search_vectors(apps, schema_editor):
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    for suffix in SEARCH_CONFIGS:
+        schema_editor.execute(f"ALTER TABLE practices_practice DROP COLUMN search_{suffix}")
 
 
 def create_goals(apps, schema_editor):
@@ -370,5 +400,5 @@ class Migration(migrations.Migration):
             ),
         ),
         migrations.RunPython(create_goals, migrations.RunPython.noop),
-        migrations.RunPython(practices.search.create_search_indexes, practices.search.drop_search_indexes),
+        migrations.RunPython(add_search_vectors, drop_search_vectors),
     ]
