@@ -11,14 +11,14 @@ from collections.abc import Callable, Iterator
 from typing import Any, cast
 
 from django.db.models import QuerySet
-from django.http import StreamingHttpResponse
+from django.http import HttpResponseBase, HttpResponseNotModified, StreamingHttpResponse
 from django.utils.cache import patch_vary_headers
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, pagination, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import SAFE_METHODS, IsAuthenticated
-from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
@@ -30,8 +30,8 @@ from practices.filters import PracticeFilter
 from practices.models import Practice, PracticeTombstone
 from practices.serializers import (
     DeletedFeedSerializer,
-    MoveSerializer,
     PracticeDetailSerializer,
+    PracticeMoveSerializer,
     PracticeSerializer,
     PracticeWriteSerializer,
     TombstoneSerializer,
@@ -46,6 +46,16 @@ MOVE_OUTCOME = OpenApiParameter(
     description="`done`: this request made the move; `already-done`: it was made before and nothing changed.",
 )
 ETAG_ACTIONS = frozenset({"list", "retrieve", "deleted"})
+
+
+class PracticeFilterBackend(DjangoFilterBackend):
+    """The practice filter, skipped when a request names none of its fields: building the FilterSet
+    and its form costs more than the page's queries on the hot, unfiltered list."""
+
+    def filter_queryset(self, request: Request, queryset: QuerySet[Any], view: Any) -> QuerySet[Any]:
+        if not PracticeFilter.base_filters.keys() & request.query_params.keys():
+            return queryset
+        return super().filter_queryset(request, queryset, view)
 
 
 class PracticeCursorPagination(pagination.CursorPagination):
@@ -70,11 +80,6 @@ def _person(request: Request) -> User:
     return cast(User, request.user)
 
 
-def _etag(data: Any) -> str:
-    body = JSONRenderer().render(data)
-    return f'"{hashlib.sha256(body).hexdigest()[:40]}"'
-
-
 def _matches(header: str, etag: str) -> bool:
     candidates = {tag.strip().removeprefix("W/") for tag in header.split(",")}
     return "*" in candidates or etag in candidates
@@ -85,7 +90,7 @@ def _move_action(move: str) -> Callable[..., Response]:
 
     def handler(self: PracticeViewSet, request: Request, pk: str | None = None) -> Response:
         practice = self.get_object()
-        serializer = MoveSerializer(data=request.data)
+        serializer = PracticeMoveSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         result = services.make_move(practice=practice, move=move, by=_person(request), **serializer.validated_data)
         response = self._detail(practice.pk)
@@ -96,7 +101,7 @@ def _move_action(move: str) -> Callable[..., Response]:
     handler.__name__ = handler.__qualname__ = move
     handler.__doc__ = f"{move.capitalize()} the practice (see the lifecycle above)."
     with_action = action(detail=True, methods=["post"], url_path=move, url_name=move)(handler)
-    return extend_schema(request=MoveSerializer, responses=PracticeDetailSerializer, parameters=[MOVE_OUTCOME])(
+    return extend_schema(request=PracticeMoveSerializer, responses=PracticeDetailSerializer, parameters=[MOVE_OUTCOME])(
         with_action
     )
 
@@ -116,6 +121,7 @@ class PracticeViewSet(
     """
 
     filterset_class = PracticeFilter
+    filter_backends = [PracticeFilterBackend]
     pagination_class = PracticeCursorPagination
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
@@ -142,22 +148,27 @@ class PracticeViewSet(
         return PracticeDetailSerializer
 
     def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Any:
-        """A strong ETag over the data on lists and details; a matching If-None-Match answers 304.
+        """A strong ETag over the rendered body of lists and details; a matching If-None-Match answers 304.
 
-        The tag is a hash of what this person would get, so it differs between people who see different things.
+        The body is rendered here, once, and hashed: the tag is what this person gets in this format,
+        so people who see different things get different tags.
         """
+        response = super().finalize_response(request, response, *args, **kwargs)
         if (
             request.method in ("GET", "HEAD")
             and getattr(self, "action", None) in ETAG_ACTIONS
             and isinstance(response, Response)
             and response.status_code == status.HTTP_200_OK
         ):
-            etag = _etag(response.data)
+            response.render()
+            etag = f'"{hashlib.sha256(response.content).hexdigest()[:40]}"'
+            answer: HttpResponseBase = response
             if _matches(request.headers.get("If-None-Match", ""), etag):
-                response = Response(status=status.HTTP_304_NOT_MODIFIED)
-            response["ETag"] = etag
-            patch_vary_headers(response, ["Authorization", "Cookie"])
-        return super().finalize_response(request, response, *args, **kwargs)
+                answer = HttpResponseNotModified()
+            answer["ETag"] = etag
+            patch_vary_headers(answer, ["Accept", "Authorization", "Cookie"])
+            return answer
+        return response
 
     def _detail(self, pk: int, status_code: int = status.HTTP_200_OK) -> Response:
         practice = self.get_queryset().get(pk=pk)

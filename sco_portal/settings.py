@@ -203,7 +203,8 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "SCO City Partnerships Portal API",
     "DESCRIPTION": (
-        "Public data of the SCO City Partnerships Portal: countries, cities and topics. "
+        "Public data of the SCO City Partnerships Portal: countries, cities, topics, agreements and "
+        "the best-practice library. "
         "People authenticate with their session; machine clients send "
         "`Authorization: Api-Key <key>` and may only read."
     ),
@@ -219,6 +220,8 @@ SPECTACULAR_SETTINGS = {
         "AgreementKindEnum": "partnerships.models.Agreement.Kind",
         "ActivityKindEnum": "partnerships.models.AgreementActivity.Kind",
         "CountryStatusEnum": "cities.models.CountryStatus.Status",
+        "PracticeStatusEnum": "practices.models.Practice.Status",
+        "PracticeMoveEnum": "practices.models.Practice.Move",
     },
 }
 
