@@ -71,6 +71,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "partnerships.context_processors.inbox",
+                "practices.context_processors.moderation",
             ],
         },
     },

@@ -8,7 +8,7 @@ from django.test import Client
 
 from accounts.models import User
 from cities.models import City
-from practices.models import Practice
+from practices.models import Practice, PracticeTombstone
 from tests.conftest import login
 from tests.factories import PracticeFactory, TopicFactory, days_from_today
 
@@ -153,3 +153,26 @@ def test_the_form_hint_names_a_close_practice_while_writing(
     answer = login(officer).get("/practices/similar/", {"title": "Separate household waste collection"}).json()
 
     assert answer == {"results": [{"title": existing.title, "city": "Almaty", "url": existing.get_absolute_url()}]}
+
+
+def test_the_header_counts_the_practices_waiting_on_a_coordinator(
+    practice_in: Callable[..., Practice], coordinator: User
+) -> None:
+    practice_in("submitted")
+    practice_in("submitted")
+    practice_in("draft")
+
+    page = login(coordinator).get("/practices/").content.decode()
+
+    assert '<span class="practices-count" aria-label="practices waiting on you">2</span>' in page
+
+
+def test_admin_deletes_a_published_practice_through_the_service(
+    practice_in: Callable[..., Practice], staff: User
+) -> None:
+    practice = practice_in("published")
+
+    login(staff).post(f"/admin/practices/practice/{practice.pk}/delete/", {"post": "yes"})
+
+    assert not Practice.objects.filter(pk=practice.pk).exists()
+    assert PracticeTombstone.objects.get().practice_id == practice.pk
