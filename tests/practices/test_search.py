@@ -40,6 +40,8 @@ def test_a_chinese_query_finds_a_chinese_record(practice_in: Callable[..., Pract
 
     assert found("垃圾分类") == ["上海生活垃圾分类"]
     assert found("城市大脑") == ["杭州城市大脑"]
+    assert found("投放") == ["上海生活垃圾分类"]  # in the summary only
+    assert found("垃圾%") == []  # a wildcard is a character like any other
 
 
 def test_the_api_and_the_library_page_search_too(practice_in: Callable[..., Practice]) -> None:
@@ -56,7 +58,8 @@ def test_postgresql_answers_a_search_from_the_gin_index(practice_in: Callable[..
     if connection.vendor != "postgresql":
         missing_service("the GIN indexes exist on PostgreSQL only")
     practice_in("published", title="Раздельный сбор отходов")
-    for text, index in (("отходы", "practice_search_ru"), ("waste", "practice_search_en")):
+    searches = (("отходы", "practice_search_ru"), ("waste", "practice_search_en"), ("生活垃圾", "practice_search_text"))
+    for text, index in searches:
         sql, params = Practice.objects.search(text).query.sql_with_params()
         with connection.cursor() as cursor:
             # A handful of rows would be scanned; forbid that to see which index the plan can use.
