@@ -252,7 +252,8 @@ class PracticeIndicator(models.Model):
     position = models.PositiveSmallIntegerField(_("position"), default=0)
 
     class Meta:
-        ordering = ["practice", "position", "id"]
+        # Not by "practice": that orders by the practice's own ordering, joining it into every prefetch.
+        ordering = ["position", "id"]
         verbose_name = _("indicator")
         verbose_name_plural = _("indicators")
         constraints = [
