@@ -10,7 +10,7 @@ from accounts.models import User
 from cities.models import City
 from practices.models import Practice, PracticeTombstone
 from tests.conftest import login
-from tests.factories import PracticeFactory, TopicFactory, days_from_today
+from tests.factories import AgreementFactory, PracticeFactory, TopicFactory, days_from_today
 
 THIS_YEAR = days_from_today(0).year
 
@@ -176,3 +176,14 @@ def test_admin_deletes_a_published_practice_through_the_service(
 
     assert not Practice.objects.filter(pk=practice.pk).exists()
     assert PracticeTombstone.objects.get().practice_id == practice.pk
+
+
+def test_the_practice_page_shows_the_citys_partnerships(
+    practice_in: Callable[..., Practice], almaty_city: City, bishkek_city: City
+) -> None:
+    AgreementFactory.create(initiator=almaty_city, partner=bishkek_city, status="active", source="list")
+    practice = practice_in("published")
+
+    page = Client().get(practice.get_absolute_url()).content.decode()
+
+    assert "Partner cities" in page and "Bishkek" in page
