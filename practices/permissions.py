@@ -83,6 +83,20 @@ def can_edit(user: Any, practice: Practice) -> bool:
     return is_city_officer(user, practice) or moderates(user, practice)
 
 
+def editable_now(user: Any, practice: Practice) -> bool:
+    """The status lets this person change it now: a draft or returned practice for its city's
+    officers, a published one for its moderators. (The services answer 409 otherwise.)"""
+    return (is_city_officer(user, practice) and practice.status in Practice.EDITABLE) or (
+        moderates(user, practice) and practice.status == Status.PUBLISHED
+    )
+
+
+def can_write_practices(user: Any) -> bool:
+    """Officers write their city's practices (the library page offers them the form)."""
+    person = _person(user)
+    return person is not None and person.is_officer and person.city_id is not None
+
+
 def can_delete(user: Any, practice: Practice) -> bool:
     """Staff delete any practice; the city's officers one that was never published (the service checks that)."""
     person = _person(user)

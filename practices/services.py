@@ -153,10 +153,7 @@ def update_practice(
     if not permissions.can_edit(by, practice):
         raise NotPermittedError(_("You may not change this practice."))
     locked = Practice.objects.select_for_update().select_related("city").get(pk=practice.pk)
-    editable_now = (permissions.is_city_officer(by, locked) and locked.status in Practice.EDITABLE) or (
-        permissions.moderates(by, locked) and locked.status == Practice.Status.PUBLISHED
-    )
-    if not editable_now:
+    if not permissions.editable_now(by, locked):
         raise ConflictError(
             _("This practice is %(status)s; you cannot change it now.")
             % {"status": locked.get_status_display().lower()}

@@ -12,7 +12,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import User
-from cities.models import City
 from practices import exports, permissions, services
 from practices.filters import PracticeFilter
 from practices.forms import IndicatorFormSet, MoveForm, PracticeForm, indicator_rows
@@ -37,7 +36,7 @@ def practice_list(request: HttpRequest) -> HttpResponse:
     """The library: published practices (and those the person may see), filtered; ranked when searched."""
     practice_filter = PracticeFilter(request.GET, queryset=_visible(request).prefetch_related("indicators"))
     context = paged_list_context(request, practice_filter, PRACTICES_PER_PAGE)
-    context["can_write"] = permissions.can_create_for(request.user, getattr(request.user, "city", None) or City())
+    context["can_write"] = permissions.can_write_practices(request.user)
     return render(request, "practices/practice_list.html", context)
 
 
@@ -51,10 +50,6 @@ def practice_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .distinct()
         .order_by("-published_at", "-id")[:RELATED_PRACTICES]
     )
-    can_edit = permissions.can_edit(request.user, practice) and (
-        (permissions.is_city_officer(request.user, practice) and practice.status in Practice.EDITABLE)
-        or (permissions.moderates(request.user, practice) and practice.status == Practice.Status.PUBLISHED)
-    )
     return render(
         request,
         "practices/practice_detail.html",
@@ -64,7 +59,7 @@ def practice_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "move_forms": [
                 MoveForm(move=move, prefix=move) for move in permissions.allowed_moves(request.user, practice)
             ],
-            "can_edit": can_edit,
+            "can_edit": permissions.editable_now(request.user, practice),
             "similar": services.similar_practices(
                 user=request.user, city=practice.city, title=practice.title, exclude=practice.pk
             )
@@ -82,6 +77,13 @@ def _save(request: HttpRequest, practice: Practice | None) -> HttpResponse:
         raise PermissionDenied(_("Only municipal officers can write practices for their city."))
     if practice is not None and not permissions.can_edit(person, practice):
         raise PermissionDenied(_("You may not change this practice."))
+    if practice is not None and not permissions.editable_now(person, practice):
+        messages.error(
+            request,
+            _("This practice is %(status)s; you cannot change it now.")
+            % {"status": practice.get_status_display().lower()},
+        )
+        return redirect(practice)
     initial_rows = (
         [
             {name: getattr(row, name) for name in ("indicator", "unit", "baseline", "achieved", "year")}

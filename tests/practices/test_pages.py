@@ -187,3 +187,13 @@ def test_the_practice_page_shows_the_citys_partnerships(
     page = Client().get(practice.get_absolute_url()).content.decode()
 
     assert "Partner cities" in page and "Bishkek" in page
+
+
+def test_a_submitted_practice_cannot_be_edited_while_it_waits(
+    practice_in: Callable[..., Practice], officer: User
+) -> None:
+    practice = practice_in("submitted")
+
+    response = login(officer).get(f"/practices/{practice.pk}/edit/")
+
+    assert response.status_code == 302 and response["Location"] == practice.get_absolute_url()
