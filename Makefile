@@ -25,6 +25,7 @@ setup: $(VENV)/.runtime
 	$(BIN)/python manage.py load_reference_data
 	$(BIN)/python manage.py import_cities
 	$(BIN)/python manage.py import_agreements data/sco_twinnings.csv --quiet
+	$(BIN)/python manage.py load_sample_practices
 	$(BIN)/python manage.py create_demo_accounts
 
 run: setup

@@ -10,14 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from cities.models import Country, Topic
 from partnerships.models import Agreement
 from sco_portal.filters import IdFilter
-
-
-class AnyYesNo(forms.NullBooleanSelect):
-    """A yes/no filter whose empty choice reads "any" (the stock one says "unknown")."""
-
-    def __init__(self, attrs: dict[str, str] | None = None) -> None:
-        super().__init__(attrs)
-        self.choices = [("", _("Any")), ("true", _("Yes")), ("false", _("No"))]
+from sco_portal.widgets import AnyYesNo
 
 
 class AgreementFilter(django_filters.FilterSet):

@@ -4,12 +4,14 @@ from rest_framework.routers import DefaultRouter
 
 from cities.api import CityViewSet, CountryViewSet, TopicViewSet
 from partnerships.api import AgreementViewSet
+from practices.api import PracticeViewSet
 
 router = DefaultRouter()
 router.register("countries", CountryViewSet, basename="country")
 router.register("topics", TopicViewSet, basename="topic")
 router.register("cities", CityViewSet, basename="city")
 router.register("agreements", AgreementViewSet, basename="agreement")
+router.register("practices", PracticeViewSet, basename="practice")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

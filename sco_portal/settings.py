@@ -72,6 +72,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "partnerships.context_processors.inbox",
+                "practices.context_processors.moderation",
             ],
         },
     },
@@ -210,7 +211,8 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "SCO City Partnerships Portal API",
     "DESCRIPTION": (
-        "Public data of the SCO City Partnerships Portal: countries, cities and topics. "
+        "Public data of the SCO City Partnerships Portal: countries, cities, topics, agreements and "
+        "the best-practice library. "
         "People authenticate with their session; machine clients send "
         "`Authorization: Api-Key <key>` and may only read."
     ),
@@ -226,6 +228,8 @@ SPECTACULAR_SETTINGS = {
         "AgreementKindEnum": "partnerships.models.Agreement.Kind",
         "ActivityKindEnum": "partnerships.models.AgreementActivity.Kind",
         "CountryStatusEnum": "cities.models.CountryStatus.Status",
+        "PracticeStatusEnum": "practices.models.Practice.Status",
+        "PracticeMoveEnum": "practices.models.Practice.Move",
     },
 }
 

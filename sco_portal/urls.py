@@ -8,6 +8,7 @@ urlpatterns = [
     path("", city_views.home, name="home"),
     path("cities/", include("cities.urls")),
     path("agreements/", include("partnerships.urls")),
+    path("practices/", include("practices.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/setlang/", account_views.set_language, name="set_language"),
     path("notifications/", include("notifications.urls")),

@@ -14,6 +14,7 @@ from cities.models import City, Country, CountryStatus, Topic
 from notifications.models import Message
 from partnerships import events as agreement_events
 from partnerships.models import Agreement
+from practices.models import Practice
 
 
 def days_from_today(days: int) -> datetime.date:
@@ -151,3 +152,30 @@ def pdf_document(pages: int = 2) -> bytes:
     buffer = io.BytesIO()
     writer.write(buffer)
     return buffer.getvalue()
+
+
+class PracticeFactory(DjangoModelFactory[Practice]):
+    """A practice in a given status; published ones get their publication time, as the publish move would."""
+
+    class Meta:
+        model = Practice
+        skip_postgeneration_save = True
+
+    city = factory.SubFactory(CityFactory)
+    title = factory.Sequence(lambda n: f"Practice {n}")
+    summary = "What the city did, in short."
+    problem = "What was wrong."
+    solution = "What was done."
+    status = Practice.Status.DRAFT
+    published_at = factory.LazyAttribute(
+        lambda practice: (
+            timezone.now() if practice.status in (Practice.Status.PUBLISHED, Practice.Status.ARCHIVED) else None
+        )
+    )
+
+    @factory.post_generation
+    def topics(practice: Practice, create: bool, extracted: list[Topic] | None, **kwargs: object) -> None:
+        if create:
+            practice.topics.set(
+                extracted if extracted is not None else [TopicFactory.create(slug="waste", name="Waste")]
+            )

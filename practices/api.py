@@ -1,0 +1,239 @@
+"""The practice library for machine clients that keep a copy, and for people who write and moderate.
+
+A client mirrors the library by walking the list in (updated_at, id) order with a cursor,
+then keeps its copy current with `updated_after` and the tombstone feed `deleted/?since=`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator
+from typing import Any, cast
+
+from django.db.models import QuerySet
+from django.http import HttpResponseBase, HttpResponseNotModified, StreamingHttpResponse
+from django.utils.cache import patch_vary_headers
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import mixins, pagination, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import SAFE_METHODS, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
+
+from accounts.authentication import APIKeyReadOnly
+from accounts.models import User
+from practices import exports, permissions, services
+from practices.filters import PracticeFilter
+from practices.models import Practice, PracticeTombstone
+from practices.serializers import (
+    DeletedFeedSerializer,
+    PracticeDetailSerializer,
+    PracticeMoveSerializer,
+    PracticeSerializer,
+    PracticeWriteSerializer,
+    TombstoneSerializer,
+)
+
+MOVE_OUTCOME_HEADER = "Move-Outcome"
+MOVE_OUTCOME = OpenApiParameter(
+    MOVE_OUTCOME_HEADER,
+    location=OpenApiParameter.HEADER,
+    response=True,
+    enum=["done", "already-done"],
+    description="`done`: this request made the move; `already-done`: it was made before and nothing changed.",
+)
+ETAG_ACTIONS = frozenset({"list", "retrieve", "deleted"})
+
+
+class PracticeFilterBackend(DjangoFilterBackend):
+    """The practice filter, skipped when a request names none of its fields: building the FilterSet
+    and its form costs more than the page's queries on the hot, unfiltered list."""
+
+    def filter_queryset(self, request: Request, queryset: QuerySet[Any], view: Any) -> QuerySet[Any]:
+        if not PracticeFilter.base_filters.keys() & request.query_params.keys():
+            return queryset
+        return super().filter_queryset(request, queryset, view)
+
+
+class PracticeCursorPagination(pagination.CursorPagination):
+    """Pages in (updated_at, id) order: a record changed while a client walks moves to the end,
+    where the same walk meets it again; nothing is skipped."""
+
+    ordering = ("updated_at", "id")
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+
+class TombstoneCursorPagination(pagination.CursorPagination):
+    ordering = ("at", "id")
+    page_size = 100
+    page_size_query_param = "page_size"
+    max_page_size = 1000
+
+
+def _person(request: Request) -> User:
+    # Writes need IsAuthenticated (get_permissions), and keys are read-only: here the user is a person.
+    return cast(User, request.user)
+
+
+def _matches(header: str, etag: str) -> bool:
+    candidates = {tag.strip().removeprefix("W/") for tag in header.split(",")}
+    return "*" in candidates or etag in candidates
+
+
+def _move_action(move: str) -> Callable[..., Response]:
+    """The POST endpoint of one move: validate, call the service, answer the practice."""
+
+    def handler(self: PracticeViewSet, request: Request, pk: str | None = None) -> Response:
+        practice = self.get_object()
+        serializer = PracticeMoveSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        result = services.make_move(practice=practice, move=move, by=_person(request), **serializer.validated_data)
+        response = self._detail(practice.pk)
+        response[MOVE_OUTCOME_HEADER] = "already-done" if result.repeated else "done"
+        return response
+
+    # The router maps POST to the method by this name, so it is set before @action reads it.
+    handler.__name__ = handler.__qualname__ = move
+    handler.__doc__ = f"{move.capitalize()} the practice (see the lifecycle above)."
+    with_action = action(detail=True, methods=["post"], url_path=move, url_name=move)(handler)
+    return extend_schema(request=PracticeMoveSerializer, responses=PracticeDetailSerializer, parameters=[MOVE_OUTCOME])(
+        with_action
+    )
+
+
+@extend_schema(tags=["practices"])
+class PracticeViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Practices: published ones for everyone (API keys included); a person also sees the drafts they may see.
+
+    draft → submitted → published | returned (→ submitted again); published → archived.
+    The city's officers write and submit; coordinators publish or return. A move the status
+    does not allow answers 409; a move the person may not make, 403; a practice out of sight, 404.
+    Lists and details carry an `ETag`; send it back in `If-None-Match` for a 304.
+    """
+
+    filterset_class = PracticeFilter
+    filter_backends = [PracticeFilterBackend]
+    pagination_class = PracticeCursorPagination
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_permissions(self) -> list[Any]:
+        if self.request.method in SAFE_METHODS:
+            return [APIKeyReadOnly()]
+        return [APIKeyReadOnly(), IsAuthenticated()]
+
+    def get_queryset(self) -> QuerySet[Practice]:
+        queryset = (
+            Practice.objects.visible_to(self.request.user)
+            .select_related("city__country")
+            .prefetch_related("topics", "sdgs", "indicators")
+        )
+        if self.action not in ("list", "export_csv", "export_json"):
+            queryset = queryset.prefetch_related("transitions__actor")
+        return queryset
+
+    def get_serializer_class(self) -> type[BaseSerializer[Any]]:
+        if self.action in ("create", "partial_update"):
+            return PracticeWriteSerializer
+        if self.action in ("list", "export_csv", "export_json"):
+            return PracticeSerializer
+        return PracticeDetailSerializer
+
+    def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Any:
+        """A strong ETag over the rendered body of lists and details; a matching If-None-Match answers 304.
+
+        The body is rendered here, once, and hashed: the tag is what this person gets in this format,
+        so people who see different things get different tags.
+        """
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if (
+            request.method in ("GET", "HEAD")
+            and getattr(self, "action", None) in ETAG_ACTIONS
+            and isinstance(response, Response)
+            and response.status_code == status.HTTP_200_OK
+        ):
+            response.render()
+            etag = f'"{hashlib.sha256(response.content).hexdigest()[:40]}"'
+            answer: HttpResponseBase = response
+            if _matches(request.headers.get("If-None-Match", ""), etag):
+                answer = HttpResponseNotModified()
+            answer["ETag"] = etag
+            patch_vary_headers(answer, ["Accept", "Authorization", "Cookie"])
+            return answer
+        return response
+
+    def _detail(self, pk: int, status_code: int = status.HTTP_200_OK) -> Response:
+        practice = self.get_queryset().get(pk=pk)
+        return Response(
+            PracticeDetailSerializer(practice, context=self.get_serializer_context()).data, status=status_code
+        )
+
+    @extend_schema(request=PracticeWriteSerializer, responses={201: PracticeDetailSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = PracticeWriteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        practice = services.create_practice(by=_person(request), **serializer.validated_data)
+        return self._detail(practice.pk, status.HTTP_201_CREATED)
+
+    @extend_schema(request=PracticeWriteSerializer, responses=PracticeDetailSerializer)
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        practice = self.get_object()
+        serializer = PracticeWriteSerializer(practice, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        data.pop("city", None)
+        services.update_practice(practice=practice, by=_person(request), **data)
+        return self._detail(practice.pk)
+
+    @extend_schema(responses={204: None})
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        services.delete_practice(practice=self.get_object(), by=_person(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        parameters=[DeletedFeedSerializer],
+        responses=TombstoneSerializer(many=True),
+        filters=False,
+    )
+    @action(detail=False, methods=["get"], filter_backends=[], pagination_class=TombstoneCursorPagination)
+    def deleted(self, request: Request) -> Response:
+        """Practices that left the public set (archived or deleted) after `since`: what a mirror must drop."""
+        feed = DeletedFeedSerializer(data=request.query_params)
+        feed.is_valid(raise_exception=True)
+        tombstones = PracticeTombstone.objects.all()
+        if since := feed.validated_data.get("since"):
+            tombstones = tombstones.filter(at__gt=since)
+        page = self.paginate_queryset(tombstones)
+        return self.get_paginated_response(TombstoneSerializer(page, many=True).data)
+
+    def _records(self) -> Iterator[dict[str, Any]]:
+        return exports.records(self.filter_queryset(self.get_queryset()), self.get_serializer_context())
+
+    @extend_schema(responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR)})
+    @action(detail=False, methods=["get"], url_path="export/csv", pagination_class=None)
+    def export_csv(self, request: Request) -> StreamingHttpResponse:
+        """Every practice of the current filter as CSV, streamed (indicators as a JSON list in one column)."""
+        response = StreamingHttpResponse(exports.csv_lines(self._records()), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="practices.csv"'
+        return response
+
+    @extend_schema(responses={(200, "application/json"): PracticeSerializer(many=True)})
+    @action(detail=False, methods=["get"], url_path="export/json", pagination_class=None)
+    def export_json(self, request: Request) -> StreamingHttpResponse:
+        """Every practice of the current filter as one JSON array, streamed."""
+        response = StreamingHttpResponse(exports.json_chunks(self._records()), content_type="application/json")
+        response["Content-Disposition"] = 'attachment; filename="practices.json"'
+        return response
+
+
+# One POST endpoint per move a person makes, named after the move: /practices/{id}/<move>/.
+for _move in permissions.MOVE_PERMISSIONS:
+    setattr(PracticeViewSet, str(_move), _move_action(str(_move)))

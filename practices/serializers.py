@@ -1,0 +1,238 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from cities.models import City, Topic
+from practices import permissions
+from practices.models import (
+    Practice,
+    PracticeIndicator,
+    PracticeTombstone,
+    PracticeTransition,
+    SustainableDevelopmentGoal,
+)
+
+# Formatters for the written-out representation below, formatting as the model's DRF fields do;
+# shared because they keep no state.
+COST_FORMAT = serializers.DecimalField(max_digits=16, decimal_places=2)
+MEASURE_FORMAT = serializers.DecimalField(max_digits=20, decimal_places=4)
+MOMENT_FORMAT = serializers.DateTimeField()
+
+
+class PracticeCitySerializer(serializers.ModelSerializer):
+    country = serializers.CharField(source="country.code", read_only=True)
+
+    class Meta:
+        model = City
+        fields = ["id", "name", "country"]
+
+
+class IndicatorSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PracticeIndicator
+        fields = ["indicator", "unit", "baseline", "achieved", "year"]
+
+
+class PracticeTransitionSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor.username", default=None, read_only=True)
+
+    class Meta:
+        model = PracticeTransition
+        fields = ["move", "from_status", "to_status", "actor", "comment", "created_at"]
+
+
+class PracticeSerializer(serializers.ModelSerializer):
+    """A practice record as clients mirror it."""
+
+    city = PracticeCitySerializer(read_only=True)
+    topics: serializers.SlugRelatedField[Topic] = serializers.SlugRelatedField(
+        slug_field="slug", many=True, read_only=True
+    )
+    sdgs: serializers.PrimaryKeyRelatedField[SustainableDevelopmentGoal] = serializers.PrimaryKeyRelatedField(
+        many=True, read_only=True, help_text="UN Sustainable Development Goals, 1–17."
+    )
+    indicators = IndicatorSerializer(many=True, read_only=True)
+    url = serializers.SerializerMethodField(help_text="The practice's page.")
+    allowed_moves = serializers.SerializerMethodField(help_text="Moves the requesting person may make now.")
+
+    class Meta:
+        model = Practice
+        fields = [
+            "id",
+            "status",
+            "title",
+            "summary",
+            "problem",
+            "solution",
+            "city",
+            "topics",
+            "indicators",
+            "cost",
+            "currency",
+            "funding",
+            "start_year",
+            "end_year",
+            "challenges",
+            "success_factors",
+            "transferability",
+            "contact_name",
+            "contact_role",
+            "contact_email",
+            "sdgs",
+            "language",
+            "is_sample",
+            "source_url",
+            "url",
+            "allowed_moves",
+            "published_at",
+            "created_at",
+            "updated_at",
+        ]
+
+    def to_representation(self, practice: Practice) -> dict[str, Any]:
+        """The fields above, written out: the list is the API's hot path, and DRF's generic walk over
+        29 fields a row cost more than the queries. test_serializers checks it against the generic one."""
+        # DRF builds a serializer's fields from the model on first use; this method needs none of them.
+        city = practice.city
+
+        def formatted(field: serializers.Field, value: Any) -> Any:
+            return None if value is None else field.to_representation(value)
+
+        return {
+            "id": practice.pk,
+            "status": practice.status,
+            "title": practice.title,
+            "summary": practice.summary,
+            "problem": practice.problem,
+            "solution": practice.solution,
+            "city": {"id": city.pk, "name": city.name, "country": city.country.code},
+            "topics": [topic.slug for topic in practice.topics.all()],
+            "indicators": [
+                {
+                    "indicator": row.indicator,
+                    "unit": row.unit,
+                    "baseline": formatted(MEASURE_FORMAT, row.baseline),
+                    "achieved": formatted(MEASURE_FORMAT, row.achieved),
+                    "year": row.year,
+                }
+                for row in practice.indicators.all()
+            ],
+            "cost": formatted(COST_FORMAT, practice.cost),
+            "currency": practice.currency,
+            "funding": practice.funding,
+            "start_year": practice.start_year,
+            "end_year": practice.end_year,
+            "challenges": practice.challenges,
+            "success_factors": practice.success_factors,
+            "transferability": practice.transferability,
+            "contact_name": practice.contact_name,
+            "contact_role": practice.contact_role,
+            "contact_email": practice.contact_email,
+            "sdgs": [goal.pk for goal in practice.sdgs.all()],
+            "language": practice.language,
+            "is_sample": practice.is_sample,
+            "source_url": practice.source_url,
+            "url": self.get_url(practice),
+            "allowed_moves": self.get_allowed_moves(practice),
+            "published_at": formatted(MOMENT_FORMAT, practice.published_at),
+            "created_at": MOMENT_FORMAT.to_representation(practice.created_at),
+            "updated_at": MOMENT_FORMAT.to_representation(practice.updated_at),
+        }
+
+    def get_url(self, practice: Practice) -> str:
+        request = self.context.get("request")
+        path = practice.get_absolute_url()
+        # A file written by a task has no request to take the host from.
+        return request.build_absolute_uri(path) if request is not None else settings.SITE_URL.rstrip("/") + path
+
+    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(choices=Practice.Move.choices)))
+    def get_allowed_moves(self, practice: Practice) -> list[str]:
+        request = self.context.get("request")
+        return permissions.allowed_moves(request.user, practice) if request is not None else []
+
+
+class PracticeDetailSerializer(PracticeSerializer):
+    transitions = PracticeTransitionSerializer(many=True, read_only=True)
+
+    def to_representation(self, practice: Practice) -> dict[str, Any]:
+        return {
+            **super().to_representation(practice),
+            "transitions": PracticeTransitionSerializer(practice.transitions.all(), many=True).data,
+        }
+
+    class Meta(PracticeSerializer.Meta):
+        fields = [*PracticeSerializer.Meta.fields, "transitions"]
+
+
+class PracticeWriteSerializer(serializers.ModelSerializer):
+    """What an officer sends to write a practice (POST) or change it (PATCH); indicators replace the old rows."""
+
+    city = serializers.PrimaryKeyRelatedField(queryset=City.objects.all())
+    topics = serializers.PrimaryKeyRelatedField(queryset=Topic.objects.all(), many=True, allow_empty=False)
+    sdgs = serializers.PrimaryKeyRelatedField(
+        queryset=SustainableDevelopmentGoal.objects.all(), many=True, required=False, help_text="Numbers 1–17."
+    )
+    indicators = IndicatorSerializer(many=True, required=False)
+
+    class Meta:
+        model = Practice
+        fields = [
+            "city",
+            "title",
+            "summary",
+            "problem",
+            "solution",
+            "topics",
+            "indicators",
+            "cost",
+            "currency",
+            "funding",
+            "start_year",
+            "end_year",
+            "challenges",
+            "success_factors",
+            "transferability",
+            "contact_name",
+            "contact_role",
+            "contact_email",
+            "sdgs",
+            "language",
+            "source_url",
+        ]
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if self.instance is not None and "city" in attrs and attrs["city"].pk != self.instance.city_id:
+            raise serializers.ValidationError({"city": _("A practice's city cannot change.")})
+
+        def current(name: str) -> Any:
+            return attrs[name] if name in attrs else getattr(self.instance, name, None)
+
+        start, end = current("start_year"), current("end_year")
+        if start and end and end < start:
+            raise serializers.ValidationError({"end_year": _("The end year cannot be before the start year.")})
+        if current("cost") is not None and not current("currency"):
+            raise serializers.ValidationError({"currency": _("Give the currency of the cost (ISO 4217).")})
+        return attrs
+
+
+class PracticeMoveSerializer(serializers.Serializer):
+    comment = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=2000, help_text="return: what to change."
+    )
+
+
+class TombstoneSerializer(serializers.ModelSerializer):
+    id = serializers.IntegerField(source="practice_id", help_text="The practice that left the public set.")
+
+    class Meta:
+        model = PracticeTombstone
+        fields = ["id", "reason", "at"]
+
+
+class DeletedFeedSerializer(serializers.Serializer):
+    since = serializers.DateTimeField(required=False, help_text="ISO 8601; what left the public set after it.")

@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from cities.models import City
+from practices.models import Practice
+
+register = template.Library()
+CITY_PAGE_PRACTICES = 10
+
+
+@register.inclusion_tag("practices/_city_practices.html")
+def city_practices(city: City) -> dict[str, Any]:
+    """A city page's published practices: the city page shows them through the app that owns them."""
+    practices = (
+        Practice.objects.published().filter(city=city).prefetch_related("topics").order_by("-published_at", "-id")
+    )
+    return {"city": city, "practices": practices[:CITY_PAGE_PRACTICES], "count": practices.count()}

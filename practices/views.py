@@ -1,0 +1,234 @@
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.models import User
+from practices import exports, permissions, services
+from practices.filters import PracticeFilter
+from practices.forms import IndicatorFormSet, MoveForm, PracticeForm, indicator_rows
+from practices.models import LibraryExport, Practice, PracticeQuerySet
+from sco_portal.errors import DomainError, NotPermittedError
+from sco_portal.paging import paged_list_context
+
+PRACTICES_PER_PAGE = 20
+RELATED_PRACTICES = 5
+
+
+def _visible(request: HttpRequest) -> PracticeQuerySet:
+    return Practice.objects.visible_to(request.user).select_related("city__country").prefetch_related("topics")
+
+
+def _person(request: HttpRequest) -> User:
+    # Every view that changes something is login_required.
+    return cast(User, request.user)
+
+
+def practice_list(request: HttpRequest) -> HttpResponse:
+    """The library: published practices (and those the person may see), filtered; ranked when searched."""
+    practice_filter = PracticeFilter(request.GET, queryset=_visible(request).prefetch_related("indicators"))
+    context = paged_list_context(request, practice_filter, PRACTICES_PER_PAGE)
+    context["can_write"] = permissions.can_write_practices(request.user)
+    return render(request, "practices/practice_list.html", context)
+
+
+def practice_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    practice = get_object_or_404(_visible(request).prefetch_related("indicators", "sdgs", "transitions__actor"), pk=pk)
+    related = (
+        Practice.objects.published()
+        .filter(topics__in=practice.topics.all())
+        .exclude(pk=practice.pk)
+        .select_related("city__country")
+        .distinct()
+        .order_by("-published_at", "-id")[:RELATED_PRACTICES]
+    )
+    return render(
+        request,
+        "practices/practice_detail.html",
+        {
+            "practice": practice,
+            "related": related,
+            "move_forms": [
+                MoveForm(move=move, prefix=move) for move in permissions.allowed_moves(request.user, practice)
+            ],
+            "can_edit": permissions.editable_now(request.user, practice),
+            "similar": services.similar_practices(
+                user=request.user, city=practice.city, title=practice.title, exclude=practice.pk
+            )
+            if practice.status in Practice.EDITABLE and permissions.is_city_officer(request.user, practice)
+            else [],
+        },
+    )
+
+
+def _save(request: HttpRequest, practice: Practice | None) -> HttpResponse:
+    """The submission form with its indicator rows; "save and submit" also submits."""
+    person = _person(request)
+    city = practice.city if practice else person.city
+    if city is None or (practice is None and not permissions.can_create_for(person, city)):
+        raise PermissionDenied(_("Only municipal officers can write practices for their city."))
+    if practice is not None and not permissions.can_edit(person, practice):
+        raise PermissionDenied(_("You may not change this practice."))
+    if practice is not None and not permissions.editable_now(person, practice):
+        messages.error(
+            request,
+            _("This practice is %(status)s; you cannot change it now.")
+            % {"status": practice.get_status_display().lower()},
+        )
+        return redirect(practice)
+    initial_rows = (
+        [
+            {name: getattr(row, name) for name in ("indicator", "unit", "baseline", "achieved", "year")}
+            for row in practice.indicators.all()
+        ]
+        if practice
+        else []
+    )
+    form = PracticeForm(request.POST or None, instance=practice)
+    formset = IndicatorFormSet(request.POST or None, initial=initial_rows, prefix="indicators")
+    if request.method == "POST" and form.is_valid() and formset.is_valid():
+        data = {name: value for name, value in form.cleaned_data.items()}
+        topics, sdgs = data.pop("topics"), data.pop("sdgs")
+        try:
+            with transaction.atomic():
+                if practice is None:
+                    practice = services.create_practice(
+                        by=person, city=city, topics=topics, sdgs=sdgs, indicators=indicator_rows(formset), **data
+                    )
+                else:
+                    practice = services.update_practice(
+                        practice=practice,
+                        by=person,
+                        topics=topics,
+                        sdgs=sdgs,
+                        indicators=indicator_rows(formset),
+                        **data,
+                    )
+                if Practice.Move.SUBMIT in request.POST:
+                    services.make_move(practice=practice, move=Practice.Move.SUBMIT, by=person)
+        except NotPermittedError as error:
+            raise PermissionDenied(error.message) from error
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("The practice is saved."))
+            return redirect(practice)
+    similar = (
+        services.similar_practices(
+            user=person,
+            city=city,
+            title=str(form["title"].value() or ""),
+            text=str(form["summary"].value() or ""),
+            exclude=practice.pk if practice else None,
+        )
+        if request.method == "POST" or practice
+        else []
+    )
+    return render(
+        request,
+        "practices/practice_form.html",
+        {"form": form, "formset": formset, "practice": practice, "city": city, "similar": similar},
+    )
+
+
+@login_required
+def practice_create(request: HttpRequest) -> HttpResponse:
+    return _save(request, None)
+
+
+@login_required
+def practice_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    return _save(request, get_object_or_404(_visible(request), pk=pk))
+
+
+@login_required
+@require_POST
+def practice_move(request: HttpRequest, pk: int, move: str) -> HttpResponse:
+    practice = get_object_or_404(_visible(request), pk=pk)
+    if move not in permissions.MOVE_PERMISSIONS:
+        raise Http404(_("Unknown move."))
+    if not permissions.can_move(request.user, practice, move):
+        raise PermissionDenied(_("You may not make this move on this practice."))
+    form = MoveForm(request.POST, move=move, prefix=move)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, " ".join(str(error) for error in errors))
+        return redirect(practice)
+    try:
+        result = services.make_move(practice=practice, move=move, by=_person(request), **form.cleaned_data)
+    except NotPermittedError as error:
+        raise PermissionDenied(error.message) from error
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        status = practice.get_status_display()
+        if result.repeated:
+            messages.info(request, _("Already done: the practice is %(status)s.") % {"status": status})
+        else:
+            messages.success(request, _("Done: %(status)s.") % {"status": status})
+    return redirect(practice)
+
+
+@login_required
+def moderation_queue(request: HttpRequest) -> HttpResponse:
+    """What waits on this person: submissions to moderate (coordinators), returned practices (officers)."""
+    waiting = permissions.waiting_on(_visible(request), request.user).order_by("updated_at", "id")
+    return render(request, "practices/moderation.html", {"practices": waiting})
+
+
+@login_required
+@require_GET
+def similar_practices(request: HttpRequest) -> JsonResponse:
+    """The duplicate hint the submission form asks for while the officer types the title."""
+    city = getattr(request.user, "city", None)
+    exclude = request.GET.get("exclude", "")
+    found = services.similar_practices(
+        user=request.user,
+        city=city,
+        title=request.GET.get("title", "")[:200],
+        text=request.GET.get("text", "")[:2000],
+        exclude=int(exclude) if exclude.isdigit() else None,
+    )
+    results: list[dict[str, Any]] = [
+        {"title": practice.title, "city": practice.city.display_name, "url": practice.get_absolute_url()}
+        for practice in found
+    ]
+    return JsonResponse({"results": results})
+
+
+@login_required
+@require_POST
+def export_start(request: HttpRequest) -> HttpResponse:
+    """Ask for the whole published library as a file; its page shows the progress."""
+    format = request.POST.get("format", LibraryExport.Format.CSV)
+    if format not in LibraryExport.Format.values:
+        messages.error(request, _("Choose CSV or JSON."))
+        return redirect("practices:list")
+    export = exports.start_library_export(by=_person(request), format=format)
+    return redirect(export)
+
+
+def _own_export(request: HttpRequest, pk: int) -> LibraryExport:
+    return get_object_or_404(LibraryExport, pk=pk, requested_by=request.user)
+
+
+@login_required
+def export_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The export's progress bar, refreshed every few seconds until the file is ready."""
+    return render(request, "practices/export_detail.html", {"export": _own_export(request, pk)})
+
+
+@login_required
+def export_download(request: HttpRequest, pk: int) -> FileResponse:
+    export = _own_export(request, pk)
+    if export.status != LibraryExport.Status.DONE:
+        raise Http404(_("The file is not ready."))
+    return FileResponse(export.file.open("rb"), as_attachment=True, filename=f"practices.{export.format}")
