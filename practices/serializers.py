@@ -3,18 +3,24 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cities.models import City, Topic
 from practices import permissions
 from practices.models import (
+    ATTACHMENT_MAX_BYTES,
+    ATTACHMENTS_PER_PRACTICE,
     Practice,
+    PracticeAttachment,
     PracticeIndicator,
     PracticeTombstone,
     PracticeTransition,
     SustainableDevelopmentGoal,
+    validate_attachment,
 )
 
 # Formatters for the written-out representation below, formatting as the model's DRF fields do;
@@ -156,17 +162,47 @@ class PracticeSerializer(serializers.ModelSerializer):
         return permissions.allowed_moves(request.user, practice) if request is not None else []
 
 
+class AttachmentSerializer(serializers.ModelSerializer):
+    """A file of a practice: where to download it (never a media URL), its name for people, type and size."""
+
+    url = serializers.SerializerMethodField(help_text="The download (Content-Disposition: attachment).")
+    type = serializers.CharField(source="content_type", read_only=True, help_text="application/pdf, image/png, …")
+    size = serializers.IntegerField(read_only=True, help_text="Bytes.")
+
+    class Meta:
+        model = PracticeAttachment
+        fields = ["id", "name", "type", "size", "url", "created_at"]
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, attachment: PracticeAttachment) -> str:
+        path = reverse("api:practice-attachment", args=[attachment.practice_id, attachment.pk])
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request is not None else settings.SITE_URL.rstrip("/") + path
+
+
+class AttachmentUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(
+        validators=[validate_attachment],
+        help_text=f"A PDF, or a PNG, JPEG or WebP image, of at most {ATTACHMENT_MAX_BYTES // (1024 * 1024)} MB; "
+        f"at most {ATTACHMENTS_PER_PRACTICE} per practice.",
+    )
+
+
 class PracticeDetailSerializer(PracticeSerializer):
+    """One practice with its history and files (the list leaves both out: they are the detail's)."""
+
     transitions = PracticeTransitionSerializer(many=True, read_only=True)
+    attachments = AttachmentSerializer(many=True, read_only=True)
 
     def to_representation(self, practice: Practice) -> dict[str, Any]:
         return {
             **super().to_representation(practice),
+            "attachments": AttachmentSerializer(practice.attachments.all(), many=True, context=self.context).data,
             "transitions": PracticeTransitionSerializer(practice.transitions.all(), many=True).data,
         }
 
     class Meta(PracticeSerializer.Meta):
-        fields = [*PracticeSerializer.Meta.fields, "transitions"]
+        fields = [*PracticeSerializer.Meta.fields, "attachments", "transitions"]
 
 
 class PracticeWriteSerializer(serializers.ModelSerializer):
