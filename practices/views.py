@@ -104,6 +104,8 @@ def _save(request: HttpRequest, practice: Practice | None) -> HttpResponse:
         data = {name: value for name, value in form.cleaned_data.items()}
         topics, sdgs = data.pop("topics"), data.pop("sdgs")
         new_files, removed = data.pop("new_attachments", []), data.pop("remove_attachments", [])
+        added: list[PracticeAttachment] = []
+        saved = False
         try:
             with transaction.atomic():
                 if practice is None:
@@ -122,9 +124,10 @@ def _save(request: HttpRequest, practice: Practice | None) -> HttpResponse:
                 for attachment in removed:
                     services.remove_attachment(attachment=attachment, by=person)
                 for upload in new_files:
-                    services.add_attachment(practice=practice, by=person, upload=upload)
+                    added.append(services.add_attachment(practice=practice, by=person, upload=upload))
                 if Practice.Move.SUBMIT in request.POST:
                     services.make_move(practice=practice, move=Practice.Move.SUBMIT, by=person)
+            saved = True
         except NotPermittedError as error:
             raise PermissionDenied(error.message) from error
         except DomainError as error:
@@ -134,6 +137,11 @@ def _save(request: HttpRequest, practice: Practice | None) -> HttpResponse:
         else:
             messages.success(request, _("The practice is saved."))
             return redirect(practice)
+        finally:
+            # Files are written to the storage as they are attached; a rolled-back save keeps none.
+            if not saved:
+                for attachment in added:
+                    attachment.file.delete(save=False)
     similar = (
         services.similar_practices(
             user=person,

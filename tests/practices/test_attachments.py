@@ -4,6 +4,7 @@ to those who see the practice."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,8 +15,9 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from practices import services
 from practices.models import ATTACHMENT_MAX_BYTES, ATTACHMENTS_PER_PRACTICE, Practice, PracticeAttachment
+from sco_portal.errors import DomainError
 from tests.conftest import login
-from tests.factories import pdf_document
+from tests.factories import TopicFactory, pdf_document
 from tests.test_uploads import JPEG_BYTES, PNG_BYTES, WEBP_BYTES
 
 HTML_PAGE = b"<!DOCTYPE html><html><body><script>alert(1)</script></body></html>"
@@ -237,3 +239,38 @@ def test_an_officer_removes_a_file_on_the_form(draft: Practice, officer: User) -
 
     assert response.status_code == 302
     assert list(draft.attachments.all()) == [kept]
+
+
+def test_an_officer_shares_a_new_practice_with_a_file(officer: User) -> None:
+    topic = TopicFactory.create()
+    form = {
+        "title": "Rooftop solar on schools",
+        "summary": "Panels on 40 school roofs.",
+        "topics": [topic.pk],
+        "language": "en",
+        "indicators-TOTAL_FORMS": "0",
+        "indicators-INITIAL_FORMS": "0",
+        "new_attachments": [upload("plan.pdf", pdf_document())],
+    }
+
+    response = login(officer).post("/practices/new/", form)
+
+    practice = Practice.objects.get()
+    assert response.status_code == 302 and practice.attachments.get().name == "plan.pdf"
+
+
+def test_a_save_that_fails_after_the_upload_keeps_no_file(
+    draft: Practice, officer: User, monkeypatch: pytest.MonkeyPatch, settings: Any
+) -> None:
+    def refuse(**kwargs: Any) -> None:
+        raise DomainError("Not now.")
+
+    monkeypatch.setattr("practices.services.make_move", refuse)
+
+    response = login(officer).post(
+        f"/practices/{draft.pk}/edit/", form_data(draft, new_attachments=[upload("r.pdf", pdf_document())], submit="1")
+    )
+
+    assert response.status_code == 200 and "Not now." in response.content.decode()
+    assert not PracticeAttachment.objects.exists()
+    assert not [path for path in Path(settings.MEDIA_ROOT).rglob("*") if path.is_file()]
