@@ -274,3 +274,14 @@ def test_a_save_that_fails_after_the_upload_keeps_no_file(
     assert response.status_code == 200 and "Not now." in response.content.decode()
     assert not PracticeAttachment.objects.exists()
     assert not [path for path in Path(settings.MEDIA_ROOT).rglob("*") if path.is_file()]
+
+
+def test_deleting_a_practice_removes_its_files_from_the_storage(draft: Practice, officer: User, staff: User) -> None:
+    attachment = services.add_attachment(practice=draft, by=officer, upload=upload("r.pdf", pdf_document()))
+    stored = attachment.file
+    assert "r.pdf" in login(staff).get(f"/admin/practices/practice/{draft.pk}/change/").content.decode()
+
+    with django_capture_on_commit():
+        services.delete_practice(practice=draft, by=officer)
+
+    assert not stored.storage.exists(str(stored.name))
