@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import cast
 
+from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -192,4 +193,6 @@ def activity_create(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
     waiting = permissions.waiting_on(_visible(request), request.user).order_by("updated_at")
-    return render(request, "partnerships/inbox.html", {"agreements": waiting})
+    # Practices show here too, through their own template tag: partnerships does not import practices.
+    context = {"agreements": waiting, "practices_installed": apps.is_installed("practices")}
+    return render(request, "partnerships/inbox.html", context)

@@ -1,11 +1,19 @@
 from typing import Any
 
 from django.contrib import admin
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from practices import services
-from practices.models import LibraryExport, Practice, PracticeIndicator, PracticeTombstone, PracticeTransition
+from practices.models import (
+    LibraryExport,
+    Practice,
+    PracticeAttachment,
+    PracticeIndicator,
+    PracticeTombstone,
+    PracticeTransition,
+)
 
 
 class IndicatorInline(admin.TabularInline):
@@ -23,6 +31,19 @@ class TransitionInline(admin.TabularInline):
         return False
 
 
+class AttachmentInline(admin.TabularInline):
+    """Files are added and removed by the city's officers through the services (content check,
+    generated name, storage clean-up); staff see them here and download them from the practice page."""
+
+    model = PracticeAttachment
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = ("name", "content_type", "size", "uploaded_by", "created_at")
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
 @admin.register(Practice)
 class PracticeAdmin(admin.ModelAdmin):
     list_display = ("title", "city", "status", "is_sample", "language", "updated_at")
@@ -33,7 +54,9 @@ class PracticeAdmin(admin.ModelAdmin):
     filter_horizontal = ("topics", "sdgs")
     # The status changes only through the moves (pages, API), never by hand.
     readonly_fields = ("status", "author", "published_at", "created_at", "updated_at")
-    inlines = [IndicatorInline, TransitionInline]
+    inlines = [IndicatorInline, AttachmentInline, TransitionInline]
+    # As the city admin: the source link takes https when a person leaves the scheme out.
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     # Deleting goes through the service, so a published practice leaves its tombstone for API mirrors.
     def delete_model(self, request: HttpRequest, obj: Practice) -> None:

@@ -11,7 +11,8 @@ from collections.abc import Callable, Iterator
 from typing import Any, cast
 
 from django.db.models import QuerySet
-from django.http import HttpResponseBase, HttpResponseNotModified, StreamingHttpResponse
+from django.http import FileResponse, HttpResponseBase, HttpResponseNotModified, StreamingHttpResponse
+from django.shortcuts import get_object_or_404
 from django.utils.cache import patch_vary_headers
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
@@ -27,15 +28,21 @@ from accounts.authentication import APIKeyReadOnly
 from accounts.models import User
 from practices import exports, permissions, services
 from practices.filters import PracticeFilter
-from practices.models import Practice, PracticeTombstone
+from practices.models import Practice, PracticeAttachment, PracticeTombstone
 from practices.serializers import (
+    ROW_COLUMNS,
+    AttachmentSerializer,
+    AttachmentUploadSerializer,
     DeletedFeedSerializer,
     PracticeDetailSerializer,
     PracticeMoveSerializer,
+    PracticeRowSerializer,
     PracticeSerializer,
     PracticeWriteSerializer,
     TombstoneSerializer,
+    with_relations,
 )
+from sco_portal import uploads
 
 MOVE_OUTCOME_HEADER = "Move-Outcome"
 MOVE_OUTCOME = OpenApiParameter(
@@ -131,13 +138,16 @@ class PracticeViewSet(
         return [APIKeyReadOnly(), IsAuthenticated()]
 
     def get_queryset(self) -> QuerySet[Practice]:
+        if self.action in ("list", "attachments", "attachment"):
+            # The list reads values() rows (list() below); the files' actions only the practice.
+            return Practice.objects.visible_to(self.request.user)
         queryset = (
             Practice.objects.visible_to(self.request.user)
             .select_related("city__country")
             .prefetch_related("topics", "sdgs", "indicators")
         )
         if self.action not in ("list", "export_csv", "export_json"):
-            queryset = queryset.prefetch_related("transitions__actor")
+            queryset = queryset.prefetch_related("attachments", "transitions__actor")
         return queryset
 
     def get_serializer_class(self) -> type[BaseSerializer[Any]]:
@@ -169,6 +179,14 @@ class PracticeViewSet(
             patch_vary_headers(answer, ["Accept", "Authorization", "Cookie"])
             return answer
         return response
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """The hot path: values() rows and their relations as tuples, written out by PracticeRowSerializer,
+        the same records as PracticeSerializer's without a model instance per row."""
+        rows = self.paginate_queryset(self.filter_queryset(self.get_queryset()).values(*ROW_COLUMNS))
+        assert rows is not None  # the list always pages
+        records = PracticeRowSerializer(with_relations(rows), many=True, context=self.get_serializer_context()).data
+        return self.get_paginated_response(records)
 
     def _detail(self, pk: int, status_code: int = status.HTTP_200_OK) -> Response:
         practice = self.get_queryset().get(pk=pk)
@@ -213,6 +231,47 @@ class PracticeViewSet(
             tombstones = tombstones.filter(at__gt=since)
         page = self.paginate_queryset(tombstones)
         return self.get_paginated_response(TombstoneSerializer(page, many=True).data)
+
+    def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
+        # A download answers its file whatever the client accepts (`Accept: image/png` included);
+        # only its errors go through a renderer, the JSON one.
+        download = self.action == "attachment" and request.method in SAFE_METHODS
+        return super().perform_content_negotiation(request, force=force or download)
+
+    @extend_schema(request={"multipart/form-data": AttachmentUploadSerializer}, responses={201: AttachmentSerializer})
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def attachments(self, request: Request, pk: str | None = None) -> Response:
+        """Attach a file (multipart, field `file`): the city's officers, while the practice is a draft or returned."""
+        practice = self.get_object()
+        upload = AttachmentUploadSerializer(data=request.data)
+        upload.is_valid(raise_exception=True)
+        attachment = services.add_attachment(
+            practice=practice, by=_person(request), upload=upload.validated_data["file"]
+        )
+        return Response(
+            AttachmentSerializer(attachment, context=self.get_serializer_context()).data, status=status.HTTP_201_CREATED
+        )
+
+    @extend_schema(
+        methods=["GET"],
+        responses={
+            (200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY, description="The file."),
+            404: OpenApiResponse(description="No such file, or the practice is out of sight."),
+        },
+    )
+    @extend_schema(methods=["DELETE"], responses={204: None})
+    @action(
+        detail=True, methods=["get", "delete"], url_path=r"attachments/(?P<attachment_pk>[0-9]+)", filter_backends=[]
+    )
+    def attachment(self, request: Request, pk: str | None = None, attachment_pk: str | None = None) -> Any:
+        """GET: the file as a download, for whoever sees the practice. DELETE: remove it (as attaching)."""
+        practice = self.get_object()
+        attachment = get_object_or_404(PracticeAttachment, pk=attachment_pk, practice=practice)
+        if request.method == "DELETE":
+            services.remove_attachment(attachment=attachment, by=_person(request))
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        response: FileResponse = uploads.download(attachment.file, filename=attachment.download_stem)
+        return response
 
     def _records(self) -> Iterator[dict[str, Any]]:
         return exports.records(self.filter_queryset(self.get_queryset()), self.get_serializer_context())

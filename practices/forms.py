@@ -1,13 +1,39 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from cities.forms import assume_https
 from cities.models import Topic
-from practices.models import Practice, PracticeIndicator, SustainableDevelopmentGoal, language_choices
+from practices.models import (
+    ATTACHMENT_MAX_BYTES,
+    ATTACHMENTS_PER_PRACTICE,
+    Practice,
+    PracticeAttachment,
+    PracticeIndicator,
+    SustainableDevelopmentGoal,
+    language_choices,
+    validate_attachment,
+)
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one field, each checked by the field's validators (Django's documented recipe)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ".pdf,.png,.jpg,.jpeg,.webp"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:
+        if isinstance(data, (list, tuple)):
+            return [super(MultipleFileField, self).clean(item, initial) for item in data]
+        return [super().clean(data, initial)] if data else []
 
 
 class PracticeForm(forms.ModelForm):
@@ -23,6 +49,32 @@ class PracticeForm(forms.ModelForm):
         label=_("Related SDGs"),
     )
     language = forms.ChoiceField(label=_("Written in"), choices=language_choices, initial="en")
+    new_attachments = MultipleFileField(
+        label=_("Add files"),
+        required=False,
+        validators=[validate_attachment],
+        help_text=_("PDF documents or PNG, JPEG or WebP images, up to %(size)d MB each, %(count)d per practice.")
+        % {"size": ATTACHMENT_MAX_BYTES // (1024 * 1024), "count": ATTACHMENTS_PER_PRACTICE},
+    )
+    remove_attachments = forms.ModelMultipleChoiceField(
+        label=_("Remove files"),
+        queryset=PracticeAttachment.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args: Any, attachments_allowed: bool = False, **kwargs: Any) -> None:
+        """`attachments_allowed`: the person may add and remove files now (the city's officer, on a draft
+        or returned practice); otherwise the form has no file fields."""
+        super().__init__(*args, **kwargs)
+        if not attachments_allowed:
+            del self.fields["new_attachments"], self.fields["remove_attachments"]
+        elif self.instance.pk is None:
+            del self.fields["remove_attachments"]
+        else:
+            cast(
+                forms.ModelMultipleChoiceField, self.fields["remove_attachments"]
+            ).queryset = self.instance.attachments.all()
 
     class Meta:
         model = Practice
@@ -63,6 +115,16 @@ class PracticeForm(forms.ModelForm):
             self.add_error("end_year", _("The end year cannot be before the start year."))
         if cleaned.get("cost") is not None and not cleaned.get("currency"):
             self.add_error("currency", _("Give the currency of the cost."))
+        if "new_attachments" in self.fields and cleaned.get("new_attachments"):
+            kept = (self.instance.attachments.count() if self.instance.pk else 0) - len(
+                cleaned.get("remove_attachments") or []
+            )
+            if kept + len(cleaned["new_attachments"]) > ATTACHMENTS_PER_PRACTICE:
+                self.add_error(
+                    "new_attachments",
+                    _("A practice carries at most %(count)d files; remove one first.")
+                    % {"count": ATTACHMENTS_PER_PRACTICE},
+                )
         return cleaned
 
 

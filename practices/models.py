@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
+from pathlib import PurePosixPath
 from typing import Any
 
 import pycountry
@@ -16,10 +17,16 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cities.models import City, Topic
+from sco_portal import uploads
 from sco_portal.workflows import TransitionRecord, Workflow, step
 
 # Years a practice's period and its indicators may name.
 FIRST_YEAR, LAST_YEAR = 1950, 2100
+
+# What a practice may carry besides its text: documents and pictures, judged by their content.
+ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
+ATTACHMENTS_PER_PRACTICE = 5
+ATTACHMENT = uploads.FileCheck(uploads.PDF, *uploads.IMAGES, max_bytes=ATTACHMENT_MAX_BYTES)
 
 
 @cache
@@ -265,6 +272,64 @@ class PracticeIndicator(models.Model):
 
     def __str__(self) -> str:
         return f"{self.indicator}: {self.achieved} {self.unit} ({self.year})"
+
+
+def validate_attachment(upload: Any) -> None:
+    """An attachment is a PDF that pypdf reads whole, or a PNG, JPEG or WebP image named as such, of at most 10 MB."""
+    ATTACHMENT.check(upload)
+
+
+class PracticeAttachment(models.Model):
+    """A document or picture that shows a practice: a report, a photo, a plan.
+
+    Added and removed by the city's officers while the practice is a draft or returned
+    (services.add_attachment, remove_attachment); stored under a generated name and
+    served only as a download, to those who see the practice.
+    """
+
+    practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(
+        _("file"), upload_to=uploads.GeneratedName("practices"), max_length=200, validators=[validate_attachment]
+    )
+    # The client's file name, shown to people and used for the download; never a storage path.
+    name = models.CharField(_("name"), max_length=200)
+    content_type = models.CharField(_("type"), max_length=50)
+    size = models.PositiveIntegerField(_("size"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        constraints = [models.CheckConstraint(condition=~Q(file="") & ~Q(name=""), name="attachment_has_file")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("practices:attachment", args=[self.practice_id, self.pk])
+
+    @property
+    def download_stem(self) -> str:
+        """The download's name without extension (download() adds that of the checked type)."""
+        stem = PurePosixPath(self.name).stem.strip()
+        return stem or f"practice-{self.practice_id}-file-{self.pk}"
+
+    @property
+    def type_label(self) -> str:
+        """PDF, PNG, JPEG or WebP."""
+        for file_type in uploads.FileType:
+            if file_type.content_type == self.content_type:
+                return file_type.label
+        return self.content_type
 
 
 class PracticeTransition(TransitionRecord):

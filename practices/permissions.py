@@ -91,6 +91,11 @@ def editable_now(user: Any, practice: Practice) -> bool:
     )
 
 
+def attachments_editable_now(user: Any, practice: Practice) -> bool:
+    """The city's officers add and remove files while the practice is a draft or returned."""
+    return is_city_officer(user, practice) and practice.status in Practice.EDITABLE
+
+
 def can_write_practices(user: Any) -> bool:
     """Officers write their city's practices (the library page offers them the form)."""
     person = _person(user)

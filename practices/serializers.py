@@ -3,18 +3,24 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cities.models import City, Topic
 from practices import permissions
 from practices.models import (
+    ATTACHMENT_MAX_BYTES,
+    ATTACHMENTS_PER_PRACTICE,
     Practice,
+    PracticeAttachment,
     PracticeIndicator,
     PracticeTombstone,
     PracticeTransition,
     SustainableDevelopmentGoal,
+    validate_attachment,
 )
 
 # Formatters for the written-out representation below, formatting as the model's DRF fields do;
@@ -156,17 +162,178 @@ class PracticeSerializer(serializers.ModelSerializer):
         return permissions.allowed_moves(request.user, practice) if request is not None else []
 
 
+# The list's columns, fetched with values(): what PracticeRowSerializer writes out (city and country
+# come in the same query), the three relations in one query each (`with_relations`).
+ROW_COLUMNS = (
+    "id",
+    "status",
+    "title",
+    "summary",
+    "problem",
+    "solution",
+    "city_id",
+    "city__name",
+    "city__country_id",
+    "city__country__code",
+    "cost",
+    "currency",
+    "funding",
+    "start_year",
+    "end_year",
+    "challenges",
+    "success_factors",
+    "transferability",
+    "contact_name",
+    "contact_role",
+    "contact_email",
+    "language",
+    "is_sample",
+    "source_url",
+    "published_at",
+    "created_at",
+    "updated_at",
+)
+
+
+def with_relations(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`rows` (values() of ROW_COLUMNS) with their topics, SDGs and indicators, in the order the
+    model relations give them (Topic: position, name; SDG: number; indicator: position, id).
+
+    Three queries, as prefetch_related makes, but to plain tuples: no model instance nor related
+    manager per row, which is what the list paid for most besides the queries themselves.
+    """
+    by_id = {row["id"]: row for row in rows}
+    for row in rows:
+        row["topics"], row["sdgs"], row["indicators"] = [], [], []
+    if not by_id:
+        return rows
+    topics = Practice.topics.through.objects.filter(practice_id__in=by_id).order_by("topic__position", "topic__name")
+    for practice_id, slug in topics.values_list("practice_id", "topic__slug"):
+        by_id[practice_id]["topics"].append(slug)
+    goals = Practice.sdgs.through.objects.filter(practice_id__in=by_id).order_by("sustainabledevelopmentgoal_id")
+    for practice_id, number in goals.values_list("practice_id", "sustainabledevelopmentgoal_id"):
+        by_id[practice_id]["sdgs"].append(number)
+    indicators = PracticeIndicator.objects.filter(practice_id__in=by_id).order_by("position", "id")
+    for practice_id, *values in indicators.values_list("practice_id", *INDICATOR_COLUMNS):
+        by_id[practice_id]["indicators"].append(dict(zip(INDICATOR_COLUMNS, values, strict=True)))
+    return rows
+
+
+INDICATOR_COLUMNS = ("indicator", "unit", "baseline", "achieved", "year")
+
+
+class PracticeRowSerializer(PracticeSerializer):
+    """The list's record, written out from a values() row (`with_relations`) rather than an instance.
+
+    The same record as PracticeSerializer (test_serializers compares it with DRF's generic
+    representation); the schema is PracticeSerializer's.
+    """
+
+    def to_representation(self, row: dict[str, Any]) -> dict[str, Any]:  # type: ignore[override]
+        def formatted(field: serializers.Field, value: Any) -> Any:
+            return None if value is None else field.to_representation(value)
+
+        return {
+            "id": row["id"],
+            "status": row["status"],
+            "title": row["title"],
+            "summary": row["summary"],
+            "problem": row["problem"],
+            "solution": row["solution"],
+            "city": {"id": row["city_id"], "name": row["city__name"], "country": row["city__country__code"]},
+            "topics": row["topics"],
+            "indicators": [
+                {
+                    "indicator": indicator["indicator"],
+                    "unit": indicator["unit"],
+                    "baseline": formatted(MEASURE_FORMAT, indicator["baseline"]),
+                    "achieved": formatted(MEASURE_FORMAT, indicator["achieved"]),
+                    "year": indicator["year"],
+                }
+                for indicator in row["indicators"]
+            ],
+            "cost": formatted(COST_FORMAT, row["cost"]),
+            "currency": row["currency"],
+            "funding": row["funding"],
+            "start_year": row["start_year"],
+            "end_year": row["end_year"],
+            "challenges": row["challenges"],
+            "success_factors": row["success_factors"],
+            "transferability": row["transferability"],
+            "contact_name": row["contact_name"],
+            "contact_role": row["contact_role"],
+            "contact_email": row["contact_email"],
+            "sdgs": row["sdgs"],
+            "language": row["language"],
+            "is_sample": row["is_sample"],
+            "source_url": row["source_url"],
+            "url": self._url(row["id"]),
+            "allowed_moves": self._allowed_moves(row),
+            "published_at": formatted(MOMENT_FORMAT, row["published_at"]),
+            "created_at": MOMENT_FORMAT.to_representation(row["created_at"]),
+            "updated_at": MOMENT_FORMAT.to_representation(row["updated_at"]),
+        }
+
+    _url_prefix: str | None = None
+
+    def _url(self, pk: int) -> str:
+        # Reversed once per page, not once per row (a list shares one child serializer):
+        # the practice URL is a prefix and the id, which test_serializers checks.
+        if self._url_prefix is None:
+            self._url_prefix = self.get_url(Practice(pk=1)).removesuffix("1/")
+        return f"{self._url_prefix}{pk}/"
+
+    def _allowed_moves(self, row: dict[str, Any]) -> list[str]:
+        request = self.context.get("request")
+        if request is None or not request.user.is_authenticated:
+            # A visitor or an API key makes no move (permissions.allowed_moves says the same).
+            return []
+        practice = Practice(pk=row["id"], status=row["status"], city_id=row["city_id"])
+        practice.city = City(pk=row["city_id"], country_id=row["city__country_id"])
+        return self.get_allowed_moves(practice)
+
+
+class AttachmentSerializer(serializers.ModelSerializer):
+    """A file of a practice: where to download it (never a media URL), its name for people, type and size."""
+
+    url = serializers.SerializerMethodField(help_text="The download (Content-Disposition: attachment).")
+    type = serializers.CharField(source="content_type", read_only=True, help_text="application/pdf, image/png, …")
+    size = serializers.IntegerField(read_only=True, help_text="Bytes.")
+
+    class Meta:
+        model = PracticeAttachment
+        fields = ["id", "name", "type", "size", "url", "created_at"]
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, attachment: PracticeAttachment) -> str:
+        path = reverse("api:practice-attachment", args=[attachment.practice_id, attachment.pk])
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request is not None else settings.SITE_URL.rstrip("/") + path
+
+
+class AttachmentUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(
+        validators=[validate_attachment],
+        help_text=f"A PDF, or a PNG, JPEG or WebP image, of at most {ATTACHMENT_MAX_BYTES // (1024 * 1024)} MB; "
+        f"at most {ATTACHMENTS_PER_PRACTICE} per practice.",
+    )
+
+
 class PracticeDetailSerializer(PracticeSerializer):
+    """One practice with its history and files (the list leaves both out: they are the detail's)."""
+
     transitions = PracticeTransitionSerializer(many=True, read_only=True)
+    attachments = AttachmentSerializer(many=True, read_only=True)
 
     def to_representation(self, practice: Practice) -> dict[str, Any]:
         return {
             **super().to_representation(practice),
+            "attachments": AttachmentSerializer(practice.attachments.all(), many=True, context=self.context).data,
             "transitions": PracticeTransitionSerializer(practice.transitions.all(), many=True).data,
         }
 
     class Meta(PracticeSerializer.Meta):
-        fields = [*PracticeSerializer.Meta.fields, "transitions"]
+        fields = [*PracticeSerializer.Meta.fields, "attachments", "transitions"]
 
 
 class PracticeWriteSerializer(serializers.ModelSerializer):

@@ -7,10 +7,12 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.files import File
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,12 +22,16 @@ from cities.models import City, Topic
 from notifications.services import notify
 from practices import events, permissions
 from practices.models import (
+    ATTACHMENT,
+    ATTACHMENTS_PER_PRACTICE,
     Practice,
+    PracticeAttachment,
     PracticeIndicator,
     PracticeTombstone,
     PracticeTransition,
     SustainableDevelopmentGoal,
 )
+from sco_portal import uploads
 from sco_portal.errors import ConflictError, DomainError, NotPermittedError
 
 # The fields a person writes; status, city, author and dates belong to the workflow.
@@ -256,7 +262,73 @@ def delete_practice(*, practice: Practice, by: User) -> None:
         raise ConflictError(_("A practice that has been published is archived, not deleted."))
     if locked.status == Practice.Status.PUBLISHED:
         PracticeTombstone.objects.create(practice_id=locked.pk, reason=PracticeTombstone.Reason.DELETED)
+    files = [attachment.file for attachment in locked.attachments.all()]
     locked.delete()
+    _delete_files_on_commit(files)
+
+
+def _delete_files_on_commit(files: Iterable[Any]) -> None:
+    """Remove stored files once the rows naming them are gone for good: a rolled-back delete keeps its files."""
+    for field_file in files:
+        if field_file.name:
+            transaction.on_commit(partial(field_file.storage.delete, field_file.name))
+
+
+def _locked_for_attachments(practice: Practice, by: User) -> Practice:
+    """The practice, locked, if `by` may change its attachments now: the city's officers, on a draft or returned one."""
+    if not permissions.is_city_officer(by, practice):
+        raise NotPermittedError(_("Only the city's officers add or remove files of a practice."))
+    # Locked so that a submission and an upload cannot cross, nor two uploads pass the limit together.
+    locked = Practice.objects.select_for_update().get(pk=practice.pk)
+    if locked.status not in Practice.EDITABLE:
+        raise ConflictError(
+            _("This practice is %(status)s; its files cannot change now.")
+            % {"status": locked.get_status_display().lower()}
+        )
+    return locked
+
+
+def attachment_name(name: str | None) -> str:
+    """The client's file name as people will see it: the last path part, at most 200 characters."""
+    base = (name or "").replace("\\", "/").rsplit("/", 1)[-1].strip() or "file"
+    return base[-200:]
+
+
+@transaction.atomic
+def add_attachment(*, practice: Practice, by: User, upload: File[Any]) -> PracticeAttachment:
+    """Attach a PDF or an image (checked by its content, at most 10 MB) to a draft or returned practice,
+    up to ATTACHMENTS_PER_PRACTICE; stored under a generated name. Moves `updated_at`, so mirrors refetch."""
+    locked = _locked_for_attachments(practice, by)
+    if locked.attachments.count() >= ATTACHMENTS_PER_PRACTICE:
+        raise DomainError(
+            _("file: A practice carries at most %(count)d files; remove one first.")
+            % {"count": ATTACHMENTS_PER_PRACTICE}
+        )
+    attachment = PracticeAttachment(practice=locked, name=attachment_name(upload.name), uploaded_by=by)
+    try:
+        file_type = uploads.store(attachment.file, upload, check=ATTACHMENT)
+    except ValidationError as error:
+        raise DomainError(_("file: %(reason)s") % {"reason": _messages(error)}) from error
+    attachment.content_type = file_type.content_type
+    attachment.size = attachment.file.size
+    # The file is already in the storage: if the row does not make it, neither should the file.
+    try:
+        attachment.save()
+        locked.save(update_fields=["updated_at"])
+    except Exception:
+        attachment.file.delete(save=False)
+        raise
+    return attachment
+
+
+@transaction.atomic
+def remove_attachment(*, attachment: PracticeAttachment, by: User) -> None:
+    """Remove a file from a draft or returned practice; the stored file goes once the removal commits."""
+    locked = _locked_for_attachments(attachment.practice, by)
+    deleted, _count = PracticeAttachment.objects.filter(pk=attachment.pk, practice=locked).delete()
+    if deleted:
+        locked.save(update_fields=["updated_at"])
+        _delete_files_on_commit([attachment.file])
 
 
 SIMILAR_TITLE_RATIO = 0.6

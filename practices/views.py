@@ -15,7 +15,8 @@ from accounts.models import User
 from practices import exports, permissions, services
 from practices.filters import PracticeFilter
 from practices.forms import IndicatorFormSet, MoveForm, PracticeForm, indicator_rows
-from practices.models import LibraryExport, Practice, PracticeQuerySet
+from practices.models import LibraryExport, Practice, PracticeAttachment, PracticeQuerySet
+from sco_portal import uploads
 from sco_portal.errors import DomainError, NotPermittedError
 from sco_portal.paging import paged_list_context
 
@@ -41,7 +42,9 @@ def practice_list(request: HttpRequest) -> HttpResponse:
 
 
 def practice_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    practice = get_object_or_404(_visible(request).prefetch_related("indicators", "sdgs", "transitions__actor"), pk=pk)
+    practice = get_object_or_404(
+        _visible(request).prefetch_related("indicators", "sdgs", "attachments", "transitions__actor"), pk=pk
+    )
     related = (
         Practice.objects.published()
         .filter(topics__in=practice.topics.all())
@@ -92,11 +95,17 @@ def _save(request: HttpRequest, practice: Practice | None) -> HttpResponse:
         if practice
         else []
     )
-    form = PracticeForm(request.POST or None, instance=practice)
+    attachments_allowed = practice is None or permissions.attachments_editable_now(person, practice)
+    form = PracticeForm(
+        request.POST or None, request.FILES or None, instance=practice, attachments_allowed=attachments_allowed
+    )
     formset = IndicatorFormSet(request.POST or None, initial=initial_rows, prefix="indicators")
     if request.method == "POST" and form.is_valid() and formset.is_valid():
         data = {name: value for name, value in form.cleaned_data.items()}
         topics, sdgs = data.pop("topics"), data.pop("sdgs")
+        new_files, removed = data.pop("new_attachments", []), data.pop("remove_attachments", [])
+        added: list[PracticeAttachment] = []
+        saved = False
         try:
             with transaction.atomic():
                 if practice is None:
@@ -112,15 +121,27 @@ def _save(request: HttpRequest, practice: Practice | None) -> HttpResponse:
                         indicators=indicator_rows(formset),
                         **data,
                     )
+                for attachment in removed:
+                    services.remove_attachment(attachment=attachment, by=person)
+                for upload in new_files:
+                    added.append(services.add_attachment(practice=practice, by=person, upload=upload))
                 if Practice.Move.SUBMIT in request.POST:
                     services.make_move(practice=practice, move=Practice.Move.SUBMIT, by=person)
+            saved = True
         except NotPermittedError as error:
             raise PermissionDenied(error.message) from error
         except DomainError as error:
+            # A new practice that failed is rolled back: the form must not link to it.
+            practice = None if form.instance.pk is None else practice
             form.add_error(None, error.message)
         else:
             messages.success(request, _("The practice is saved."))
             return redirect(practice)
+        finally:
+            # Files are written to the storage as they are attached; a rolled-back save keeps none.
+            if not saved:
+                for attachment in added:
+                    attachment.file.delete(save=False)
     similar = (
         services.similar_practices(
             user=person,
@@ -137,6 +158,13 @@ def _save(request: HttpRequest, practice: Practice | None) -> HttpResponse:
         "practices/practice_form.html",
         {"form": form, "formset": formset, "practice": practice, "city": city, "similar": similar},
     )
+
+
+def practice_attachment(request: HttpRequest, pk: int, attachment_pk: int) -> FileResponse:
+    """A file of a practice, as a download, for whoever sees the practice; 404 for anyone else."""
+    practice = get_object_or_404(Practice.objects.visible_to(request.user), pk=pk)
+    attachment = get_object_or_404(PracticeAttachment, pk=attachment_pk, practice=practice)
+    return uploads.download(attachment.file, filename=attachment.download_stem)
 
 
 @login_required

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from django.test import Client
 
 from accounts.models import User
@@ -197,3 +198,32 @@ def test_a_submitted_practice_cannot_be_edited_while_it_waits(
     response = login(officer).get(f"/practices/{practice.pk}/edit/")
 
     assert response.status_code == 302 and response["Location"] == practice.get_absolute_url()
+
+
+def test_the_agreements_inbox_also_lists_the_practices_waiting_on_the_person(
+    practice_in: Callable[..., Practice], officer: User, coordinator: User, neighbour_officer: User
+) -> None:
+    submitted = practice_in("submitted", title="Submitted bus lanes")
+    returned = practice_in("returned", title="Returned street lights")
+    draft = practice_in("draft", title="Draft parks")
+
+    for_coordinator = login(coordinator).get("/agreements/inbox/").content.decode()
+    for_officer = login(officer).get("/agreements/inbox/").content.decode()
+    for_neighbour = login(neighbour_officer).get("/agreements/inbox/").content.decode()
+
+    assert submitted.title in for_coordinator and "a practice to publish or return" in for_coordinator
+    assert returned.title not in for_coordinator and draft.title not in for_coordinator
+    assert returned.title in for_officer and "a practice returned to you for changes" in for_officer
+    assert submitted.title not in for_officer and draft.title not in for_officer
+    assert "practices-inbox" not in for_neighbour
+
+
+def test_the_agreements_inbox_works_without_the_practices_app(
+    practice_in: Callable[..., Practice], coordinator: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    submitted = practice_in("submitted")
+    monkeypatch.setattr("partnerships.views.apps.is_installed", lambda name: name != "practices")
+
+    response = login(coordinator).get("/agreements/inbox/")
+
+    assert response.status_code == 200 and submitted.title not in response.content.decode()

@@ -5,13 +5,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 
+from django.contrib.auth.models import AnonymousUser
 from rest_framework import serializers
 from rest_framework.test import APIRequestFactory
 
 from accounts.models import User
 from practices.models import Practice
-from practices.serializers import PracticeDetailSerializer, PracticeSerializer
-from tests.factories import days_from_today
+from practices.serializers import (
+    ROW_COLUMNS,
+    PracticeDetailSerializer,
+    PracticeRowSerializer,
+    PracticeSerializer,
+    with_relations,
+)
+from tests.factories import TopicFactory, days_from_today
 
 
 def test_the_fast_representation_equals_the_generic_one(
@@ -38,3 +45,40 @@ def test_the_fast_representation_equals_the_generic_one(
             serializer = serializer_class(practice, context={"request": request})
             generic = serializers.ModelSerializer.to_representation(serializer, practice)
             assert serializer.data == generic
+
+
+def test_the_lists_representation_from_rows_equals_the_generic_one(
+    practice_in: Callable[..., Practice], coordinator: User, officer: User
+) -> None:
+    """The list writes records from values() rows; each must be what DRF's generic serializer makes
+    of the instance, for people with moves to make (the allowed moves come from the row) and visitors."""
+    full = practice_in(
+        "submitted",
+        cost=Decimal("99.5"),
+        currency="KZT",
+        start_year=2020,
+        end_year=2024,
+        source_url="https://example.org/programme",
+    )
+    # Topics in their own order (position, then name), not the order they were added.
+    full.topics.set([TopicFactory.create(name="Zoning", position=0), TopicFactory.create(name="Air", position=1)])
+    full.sdgs.set([11, 3])
+    full.indicators.create(indicator="Second", unit="%", achieved=Decimal("1"), year=2024, position=1)
+    full.indicators.create(indicator="First", unit="%", baseline=Decimal("0.1234"), achieved=2, year=2024)
+    published = practice_in("published")
+    bare = practice_in("draft")
+    instances = list(Practice.objects.filter(pk__in=[full.pk, published.pk, bare.pk]).order_by("id"))
+    rows = with_relations(
+        list(Practice.objects.filter(pk__in=[p.pk for p in instances]).order_by("id").values(*ROW_COLUMNS))
+    )
+
+    for person in (coordinator, officer, None):
+        request = APIRequestFactory().get("/api/v1/practices/")
+        request.user = person or AnonymousUser()
+        context = {"request": request}
+        generic = [
+            serializers.ModelSerializer.to_representation(PracticeSerializer(practice, context=context), practice)
+            for practice in instances
+        ]
+        assert PracticeRowSerializer(rows, many=True, context=context).data == generic
+    assert generic[0]["topics"][:1] == [full.topics.get(name="Zoning").slug]
