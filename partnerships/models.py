@@ -140,6 +140,7 @@ class Agreement(HasTranslations, Workflow["AgreementTransition"]):
     CONFLICT_MESSAGE = _("An agreement that is %(status)s cannot be %(move)s.")
     FINISHED = frozenset({Status.EXPIRED, Status.TERMINATED, Status.DECLINED, Status.REJECTED, Status.WITHDRAWN})
     PUBLIC = frozenset({Status.ACTIVE, Status.EXPIRED, Status.TERMINATED})
+    IN_PROGRESS = frozenset({Status.PROPOSED, Status.UNDER_REVIEW, Status.APPROVED})
     SIGNED = frozenset({Status.ACTIVE, Status.SUSPENDED, Status.EXPIRED, Status.TERMINATED})
 
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.SISTER_CITY)
@@ -221,6 +222,16 @@ class Agreement(HasTranslations, Workflow["AgreementTransition"]):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def line_style(self) -> str:
+        """How maps draw it: "proposed" while in progress, "dormant" when suspended or with no activity for
+        12 months (needs `with_health()`), else "active"."""
+        if self.status in self.IN_PROGRESS:
+            return "proposed"
+        if self.status == self.Status.SUSPENDED or getattr(self, "is_dormant", False):
+            return "dormant"
+        return "active"
 
     def get_absolute_url(self) -> str:
         return reverse("partnerships:detail", args=[self.pk])

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "partnerships",
     "practices",
     "notifications",
+    "overview",
 ]
 
 MIDDLEWARE = [

@@ -35,6 +35,7 @@ ALLOWED_WORDS = {
     "PDF",
     "CSV",
     "OpenAPI",
+    "JavaScript",
     "JSON",
     "UTC",
     "Api-Key",
