@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import datetime
+import statistics
+from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import Max
+from django.db.models import F, Max, Q
+from django.utils import timezone
 
 from cities.models import City, Country, Topic
-from partnerships.models import Agreement
+from partnerships.models import Agreement, AgreementQuerySet, AgreementTransition
 
 ON_MAP = Agreement.IN_PROGRESS | {Agreement.Status.ACTIVE, Agreement.Status.SUSPENDED}
 CITIES_CACHE_SECONDS = 600
@@ -64,3 +69,102 @@ def map_data(*, user: Any, language: str) -> dict[str, Any]:
         "countries": [[country.code, country.display_name] for country in Country.objects.filter(code__in=codes)],
         "topics": [[topic.slug, topic.display_name] for topic in Topic.objects.all()],
     }
+
+
+# -- dashboards ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PairMatrix:
+    countries: list[Country]
+    counts: dict[tuple[int, int], int]  # by (country id, country id), both orders
+    total: int
+
+    def rows(self) -> list[tuple[Country, list[int]]]:
+        return [(row, [self.counts.get((row.pk, column.pk), 0) for column in self.countries]) for row in self.countries]
+
+
+def current_agreements(user: Any) -> AgreementQuerySet:
+    """The agreements `user` may see that are in force or on their way (not finished)."""
+    return Agreement.objects.visible_to(user).filter(status__in=ON_MAP)
+
+
+def pairs_by_country(user: Any) -> PairMatrix:
+    """How many current partnerships each pair of countries has (a city pair within one country on the diagonal)."""
+    counts: Counter[tuple[int, int]] = Counter()
+    rows = current_agreements(user).values_list("initiator__country_id", "partner__country_id")
+    for first, second in rows:
+        counts[first, second] += 1
+        if first != second:
+            counts[second, first] += 1
+    ids = {country_id for pair in counts for country_id in pair}
+    countries = sorted(Country.objects.filter(pk__in=ids), key=lambda country: country.display_name)
+    return PairMatrix(countries=countries, counts=dict(counts), total=len(rows))
+
+
+def agreements_by_status(user: Any) -> list[tuple[str, str, int]]:
+    """(status, its label, how many) for every status, in the workflow's order."""
+    counts = Counter(Agreement.objects.visible_to(user).values_list("status", flat=True))
+    return [(status.value, str(status.label), counts[status.value]) for status in Agreement.Status]
+
+
+def agreements_by_year(user: Any) -> list[tuple[int, int]]:
+    """(year, how many agreements were signed that year), from the first year to this one, gaps as zeros."""
+    signed = Agreement.objects.visible_to(user).exclude(signed_on=None).values_list("signed_on", flat=True)
+    years = Counter(day.year for day in signed if day)
+    if not years:
+        return []
+    return [(year, years[year]) for year in range(min(years), max(max(years), timezone.localdate().year) + 1)]
+
+
+def dormant_agreements(user: Any) -> list[Agreement]:
+    """Active partnerships with no activity logged for 12 months, the longest silent first."""
+    return list(
+        Agreement.objects.visible_to(user)
+        .with_health()
+        .filter(Q(is_dormant=True))  # Q: the annotation is not a field mypy's plugin knows
+        .select_related("initiator__country", "partner__country")
+        .prefetch_related("translations")
+        .order_by(F("last_activity_on").asc(nulls_first=True), "id")
+    )
+
+
+@dataclass(frozen=True)
+class ApprovalTimes:
+    median_days: float | None
+    count: int
+    by_country: list[tuple[Country, float, int]]  # (country, median days, agreements)
+
+
+def approval_times(user: Any) -> ApprovalTimes:
+    """Days from an agreement's proposal to its approval by both countries: the median, overall and by country.
+
+    An agreement counts for both its countries; one proposed twice counts from its first proposal.
+    """
+    proposed: dict[int, datetime.datetime] = {}
+    approved: dict[int, datetime.datetime] = {}
+    transitions = AgreementTransition.objects.filter(
+        agreement__in=Agreement.objects.visible_to(user),
+        to_status__in=[Agreement.Status.PROPOSED, Agreement.Status.APPROVED],
+    ).order_by("created_at")
+    for agreement_id, status, when in transitions.values_list("agreement_id", "to_status", "created_at"):
+        target = proposed if status == Agreement.Status.PROPOSED else approved
+        target.setdefault(agreement_id, when)
+    days = {
+        agreement_id: (approved[agreement_id] - when).total_seconds() / 86400
+        for agreement_id, when in proposed.items()
+        if agreement_id in approved and approved[agreement_id] >= when
+    }
+    per_country: dict[int, list[float]] = {}
+    for agreement_id, first, second in Agreement.objects.filter(pk__in=days).values_list(
+        "pk", "initiator__country_id", "partner__country_id"
+    ):
+        for country_id in {first, second}:
+            per_country.setdefault(country_id, []).append(days[agreement_id])
+    countries = Country.objects.in_bulk(per_country)
+    by_country = sorted(
+        ((countries[pk], round(statistics.median(values), 1), len(values)) for pk, values in per_country.items()),
+        key=lambda row: row[0].display_name,
+    )
+    overall = round(statistics.median(days.values()), 1) if days else None
+    return ApprovalTimes(median_days=overall, count=len(days), by_country=by_country)
