@@ -46,8 +46,11 @@ def chromium(base_url: str) -> Iterator[Any]:
                 yield _Browser(browser, base_url)
             finally:
                 browser.close()
+                # The ORM calls made while Playwright's loop ran opened their own connection (Django keys
+                # connections by context): close it here, inside that context, or PostgreSQL cannot drop
+                # the test database at the end.
+                connections.close_all()
     finally:
-        connections.close_all()
         os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
