@@ -10,8 +10,8 @@ from django.utils.safestring import SafeString
 
 BAR_HEIGHT = 22
 GAP = 6
-LABEL_WIDTH = 200
-CHART_WIDTH = 420
+LABEL_WIDTH = 230
+CHART_WIDTH = 440
 
 
 def bar_chart(rows: Sequence[tuple[str, float]], *, title: str, chart_id: str) -> SafeString:
