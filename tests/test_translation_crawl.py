@@ -186,17 +186,20 @@ def portal(db: None) -> dict[str, User]:
         "coordinator": UserFactory.create(
             username="coordinator.kz", role=User.Role.NATIONAL_COORDINATOR, country=city.country
         ),
+        "staff": UserFactory.create(username="admin", is_staff=True, is_superuser=True),
     }
 
 
-STARTS = ["/", "/cities/", "/agreements/", "/accounts/login/"]
+# Not crawled: /accounts/password_reset/ and the pages after it. No page links there, and Django serves them
+# with the admin's templates ("Django administration"); the portal does not offer password reset by e-mail.
+STARTS = ["/", "/cities/", "/agreements/", "/accounts/login/", "/map/", "/dashboard/"]
 SIGNED_IN_STARTS = [*STARTS, "/agreements/inbox/", "/notifications/preferences/", "/accounts/password_change/"]
 # An officer's form that no link of the fixture's pages leads to: a new proposal.
 OFFICER_STARTS = ["/agreements/new/{tashkent}/"]
 
 
 @pytest.mark.parametrize("language", ["ru", "zh-hans"])
-@pytest.mark.parametrize("persona", ["visitor", "officer", "coordinator"])
+@pytest.mark.parametrize("persona", ["visitor", "officer", "coordinator", "staff"])
 def test_no_page_shows_english_or_fails(portal: dict[str, User], language: str, persona: str) -> None:
     client = Client()
     allowed = set(ALLOWED_WORDS)
@@ -210,6 +213,8 @@ def test_no_page_shows_english_or_fails(portal: dict[str, User], language: str, 
         client.force_login(person)
         allowed |= {person.username, *person.username.split("."), *LATIN_WORD.findall(person.email)}
         starts = SIGNED_IN_STARTS
+        if persona == "staff":
+            starts = [*starts, "/notifications/outbox/"]
         if persona == "officer":
             tashkent = City.objects.get(name="Tashkent").pk
             starts = [*starts, *(start.format(tashkent=tashkent) for start in OFFICER_STARTS)]
