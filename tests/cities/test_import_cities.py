@@ -141,3 +141,21 @@ def test_country_names_are_the_ones_people_write(reference_data: None) -> None:
     russia = Country.objects.get(code="RU")
     assert (russia.name_ru, russia.name_zh) == ("Россия", "俄罗斯")
     assert Country.objects.get(code="KH").name_zh == "柬埔寨"
+
+
+def test_the_migration_replaces_pycountrys_names_but_not_a_coordinators(db: None) -> None:
+    import importlib
+
+    from django.apps import apps
+
+    from cities.models import Country
+
+    migration = importlib.import_module("cities.migrations.0004_country_names_from_cldr")
+    Country.objects.create(code="RU", name="Russian Federation", name_ru="Российская Федерация", name_zh="俄罗斯")
+    Country.objects.create(code="KH", name="Cambodia", name_ru="Камбоджа (Королевство)", name_zh="柬埔塞")
+
+    migration.use_cldr_names(apps, None)
+
+    assert Country.objects.get(code="RU").name_ru == "Россия"
+    cambodia = Country.objects.get(code="KH")
+    assert (cambodia.name_ru, cambodia.name_zh) == ("Камбоджа (Королевство)", "柬埔寨")  # the edited name stays
