@@ -31,7 +31,7 @@ class TopicAdmin(admin.ModelAdmin):
 @admin.register(City)
 class CityAdmin(admin.ModelAdmin):
     list_display = ("name", "country", "population", "is_capital", "profile_updated_at")
-    list_filter = ("country", "is_capital")
+    list_filter = ("country", "is_capital", "name_ru_source", "name_zh_source")
     list_select_related = ("country",)
     search_fields = ("name", "ascii_name", "name_ru", "name_zh", "=geonameid")
     readonly_fields = (
@@ -39,7 +39,9 @@ class CityAdmin(admin.ModelAdmin):
         "name",
         "ascii_name",
         "name_ru",
+        "name_ru_source",
         "name_zh",
+        "name_zh_source",
         "search_names",
         "search_keys",
         "country",

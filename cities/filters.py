@@ -73,7 +73,16 @@ class CityFilter(django_filters.FilterSet):
     )
     ordering = DirectoryOrderingFilter(
         fields=(("name", "name"), ("population", "population"), ("country__name", "country")),
-        field_labels={"name": _("Name"), "population": _("Population"), "country__name": _("Country")},
+        # Each label in full: django-filter builds "Name (descending)" with its own catalogue, which has no
+        # Simplified Chinese and is formatted once, in whatever language is active when the module loads.
+        field_labels={
+            "name": _("Name"),
+            "-name": _("Name (descending)"),
+            "population": _("Population"),
+            "-population": _("Population (descending)"),
+            "country__name": _("Country"),
+            "-country": _("Country (descending)"),  # descending labels go by the parameter, not the field
+        },
         label=_("Sort by"),
     )
 

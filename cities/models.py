@@ -107,6 +107,15 @@ class Topic(models.Model):
         return _in_reader_language(self.name, self.name_ru, self.name_zh)
 
 
+class NameSource(models.TextChoices):
+    """Where a city's Russian or Chinese name came from: a source that says the name's language, or a guess."""
+
+    REVIEWED = "reviewed", _("reviewed list (data/city_names.csv)")
+    CLDR = "cldr", _("Unicode CLDR")
+    GUESS = "guess", _("guessed from unlabelled GeoNames names")
+    NONE = "", _("no name")
+
+
 class CityQuerySet(models.QuerySet["City"]):
     def search(self, text: str) -> CityQuerySet:
         """Cities known, in any script the data has, by a name that contains `text`, best matches first.
@@ -144,6 +153,12 @@ class City(models.Model):
     ascii_name = models.CharField(_("ASCII name"), max_length=200, db_index=True)
     name_ru = models.CharField(_("name in Cyrillic"), max_length=200, blank=True)
     name_zh = models.CharField(_("name in Chinese characters"), max_length=200, blank=True)
+    name_ru_source = models.CharField(
+        _("source of the Russian name"), max_length=10, choices=NameSource.choices, blank=True, default=""
+    )
+    name_zh_source = models.CharField(
+        _("source of the Chinese name"), max_length=10, choices=NameSource.choices, blank=True, default=""
+    )
     search_names = models.TextField(
         _("names to search"), blank=True, help_text=_("Every known name of the city, case-folded, one a line.")
     )

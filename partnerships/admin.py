@@ -6,7 +6,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from partnerships import services
-from partnerships.models import Agreement, AgreementActivity, AgreementTransition
+from partnerships.models import Agreement, AgreementActivity, AgreementTransition, AgreementTranslation
 
 
 class TransitionInline(admin.TabularInline):
@@ -23,6 +23,13 @@ class ActivityInline(admin.TabularInline):
     model = AgreementActivity
     extra = 0
     readonly_fields = ("author", "created_at")
+
+
+class TranslationInline(admin.TabularInline):
+    model = AgreementTranslation
+    extra = 0
+    fields = ("language", "title", "summary", "translated_by", "updated_at")
+    readonly_fields = ("translated_by", "updated_at")
 
 
 @admin.register(Agreement)
@@ -49,7 +56,7 @@ class AgreementAdmin(admin.ModelAdmin):
         "created_at",
     )
     exclude = ("memorandum",)
-    inlines = [TransitionInline, ActivityInline]
+    inlines = [TransitionInline, ActivityInline, TranslationInline]
 
     actions = ["expire_due"]
 

@@ -5,8 +5,9 @@ from typing import Any, cast
 
 from django.db.models import QuerySet
 from django.http import FileResponse
+from django.utils import translation
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import SAFE_METHODS, IsAuthenticated
@@ -25,8 +26,19 @@ from partnerships.serializers import (
     AgreementSerializer,
     AgreementWriteSerializer,
     MoveSerializer,
+    TranslationSerializer,
 )
 from sco_portal import uploads
+from sco_portal.content_languages import portal_language
+
+READER_LANGUAGE = OpenApiParameter(
+    "lang",
+    location=OpenApiParameter.QUERY,
+    required=False,
+    enum=["en", "ru", "zh-hans"],
+    description="The language to show titles and summaries in, where translated; "
+    "without it, the `Accept-Language` header decides.",
+)
 
 
 def _person(request: Request) -> User:
@@ -66,6 +78,9 @@ def _move_action(move: str) -> Callable[..., Response]:
     )
 
 
+@extend_schema_view(
+    list=extend_schema(parameters=[READER_LANGUAGE]), retrieve=extend_schema(parameters=[READER_LANGUAGE])
+)
 class AgreementViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -83,6 +98,14 @@ class AgreementViewSet(
     filterset_class = AgreementFilter
     http_method_names = ["get", "post", "patch", "head", "options"]
 
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        # `?lang=` outranks `Accept-Language` (which LocaleMiddleware has applied); the answer's
+        # Content-Language then names the language used.
+        if language := portal_language(request.query_params.get("lang")):
+            translation.activate(language)
+            request._request.LANGUAGE_CODE = language
+
     def get_permissions(self) -> list[Any]:
         if self.request.method in SAFE_METHODS:
             return [APIKeyReadOnly()]
@@ -95,7 +118,7 @@ class AgreementViewSet(
             Agreement.objects.visible_to(self.request.user)
             .with_health()
             .select_related("initiator__country", "partner__country")
-            .prefetch_related("topics")
+            .prefetch_related("topics", "translations")
         )
         if self.action != "list":
             queryset = queryset.prefetch_related("transitions__actor", "activities__author")
@@ -141,6 +164,16 @@ class AgreementViewSet(
         serializer.is_valid(raise_exception=True)
         activity = services.log_activity(agreement=agreement, by=_person(request), **serializer.validated_data)
         return Response(ActivitySerializer(activity).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=TranslationSerializer, responses=AgreementDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def translations(self, request: Request, pk: str | None = None) -> Response:
+        """Officers of the two cities add or change the title and summary in another language."""
+        agreement = self.get_object()
+        serializer = TranslationSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.save_agreement_translation(agreement=agreement, by=_person(request), **serializer.validated_data)
+        return self._detail(agreement.pk)
 
     def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
         # A download answers its file whatever the client accepts (`Accept: application/pdf`

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, cast
 
 from django import forms
 from django.db import models
@@ -33,8 +33,20 @@ class AgreementForm(forms.ModelForm):
 
     class Meta:
         model = Agreement
-        fields = ["kind", "title", "summary", "topics", "start_date", "end_date"]
+        fields = ["kind", "title", "summary", "original_language", "topics", "start_date", "end_date"]
         widgets = {"start_date": DateInput(), "end_date": DateInput()}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Left out, the language is the one the form offered (the author's), as for any field with a default.
+        self.fields["original_language"].required = False
+
+    def clean_original_language(self) -> str:
+        return str(
+            self.cleaned_data.get("original_language")
+            or self.initial.get("original_language")
+            or self.instance.original_language
+        )
 
     def clean(self) -> dict[str, object]:
         cleaned = super().clean() or {}
@@ -42,6 +54,15 @@ class AgreementForm(forms.ModelForm):
         if start and end and end < start:
             self.add_error("end_date", _("The term cannot end before it starts."))
         return cleaned
+
+
+class TranslationForm(forms.Form):
+    """An agreement's title and summary in one other language; an empty title removes the translation."""
+
+    title = forms.CharField(label=_("Title"), max_length=200, required=False)
+    summary = forms.CharField(
+        label=_("Summary"), max_length=SUMMARY_MAX_LENGTH, required=False, widget=forms.Textarea(attrs={"rows": 5})
+    )
 
 
 class MoveForm(forms.Form):

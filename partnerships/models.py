@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cities.models import City, Country, Topic
 from sco_portal import uploads
+from sco_portal.content_languages import LANGUAGE_CHOICES, ContentTranslation, HasTranslations
 from sco_portal.errors import ConflictError, DomainError
 from sco_portal.workflows import TransitionRecord, Workflow, step
 
@@ -76,7 +77,7 @@ class AgreementQuerySet(models.QuerySet["Agreement"]):
         return visible_agreements(self, user)
 
 
-class Agreement(Workflow["AgreementTransition"]):
+class Agreement(HasTranslations, Workflow["AgreementTransition"]):
     """An agreement between two cities, from the initiator's draft to its end.
 
     draft → proposed → under_review → approved → active → expired | terminated,
@@ -139,6 +140,7 @@ class Agreement(Workflow["AgreementTransition"]):
     CONFLICT_MESSAGE = _("An agreement that is %(status)s cannot be %(move)s.")
     FINISHED = frozenset({Status.EXPIRED, Status.TERMINATED, Status.DECLINED, Status.REJECTED, Status.WITHDRAWN})
     PUBLIC = frozenset({Status.ACTIVE, Status.EXPIRED, Status.TERMINATED})
+    IN_PROGRESS = frozenset({Status.PROPOSED, Status.UNDER_REVIEW, Status.APPROVED})
     SIGNED = frozenset({Status.ACTIVE, Status.SUSPENDED, Status.EXPIRED, Status.TERMINATED})
 
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.SISTER_CITY)
@@ -151,6 +153,10 @@ class Agreement(Workflow["AgreementTransition"]):
     topics = models.ManyToManyField(Topic, blank=True, related_name="agreements", verbose_name=_("topics"))
     title = models.CharField(_("title"), max_length=200)
     summary = models.TextField(_("summary"), blank=True)
+    # The language the title and summary are written in; `translations` holds them in the others.
+    original_language = models.CharField(
+        _("original language"), max_length=10, choices=LANGUAGE_CHOICES, default=settings.LANGUAGE_CODE
+    )
     start_date = models.DateField(_("start of term"), null=True, blank=True)
     end_date = models.DateField(_("end of term"), null=True, blank=True, help_text=_("Empty: open-ended."))
     signed_on = models.DateField(_("signed on"), null=True, blank=True)
@@ -216,6 +222,16 @@ class Agreement(Workflow["AgreementTransition"]):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def line_style(self) -> str:
+        """How maps draw it: "proposed" while in progress, "dormant" when suspended or with no activity for
+        12 months (needs `with_health()`), else "active"."""
+        if self.status in self.IN_PROGRESS:
+            return "proposed"
+        if self.status == self.Status.SUSPENDED or getattr(self, "is_dormant", False):
+            return "dormant"
+        return "active"
 
     def get_absolute_url(self) -> str:
         return reverse("partnerships:detail", args=[self.pk])
@@ -403,3 +419,17 @@ class AgreementActivity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date}: {self.description}"
+
+
+class AgreementTranslation(ContentTranslation):
+    """An agreement's title and summary in a language other than the one it was written in."""
+
+    original = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="translations")
+
+    class Meta:
+        ordering = ["language"]
+        verbose_name = _("translation")
+        verbose_name_plural = _("translations")
+        constraints = [
+            models.UniqueConstraint(fields=["original", "language"], name="one_agreement_translation_per_language"),
+        ]

@@ -157,6 +157,11 @@ def can_log_activity(user: Any, agreement: Agreement) -> bool:
     return _either_officer(user, agreement)
 
 
+def can_translate(user: Any, agreement: Agreement) -> bool:
+    """The officers of either city write the agreement's title and summary in other languages."""
+    return _either_officer(user, agreement)
+
+
 def can_propose_to(user: Any, city: City) -> bool:
     """An officer may offer a partnership to another city (whether the pair is free is the services' question)."""
     person = _person(user)

@@ -17,6 +17,7 @@ from partnerships.models import (
     AgreementTransition,
     validate_memorandum,
 )
+from sco_portal.content_languages import LANGUAGE_CHOICES
 
 
 class CityRefSerializer(serializers.ModelSerializer):
@@ -57,6 +58,14 @@ class AgreementSerializer(serializers.ModelSerializer):
     memorandum = serializers.SerializerMethodField(
         help_text="Where to download the signed memorandum (a PDF), or null when there is none."
     )
+    title = serializers.SerializerMethodField(help_text="The title in the reader's language where there is one.")
+    summary = serializers.SerializerMethodField(help_text="The summary, in the same language as `title`.")
+    language = serializers.SerializerMethodField(
+        help_text="The language `title` and `summary` are in: the reader's (`?lang=` or `Accept-Language`) "
+        "when the agreement has a translation into it, else `original_language`."
+    )
+    is_original = serializers.SerializerMethodField(help_text="False when `title` and `summary` are a translation.")
+    translations = serializers.SerializerMethodField(help_text="The languages the agreement is translated into.")
 
     class Meta:
         model = Agreement
@@ -66,6 +75,10 @@ class AgreementSerializer(serializers.ModelSerializer):
             "status",
             "title",
             "summary",
+            "language",
+            "original_language",
+            "is_original",
+            "translations",
             "initiator",
             "partner",
             "topics",
@@ -82,6 +95,21 @@ class AgreementSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
+
+    def get_title(self, agreement: Agreement) -> str:
+        return agreement.in_language().title
+
+    def get_summary(self, agreement: Agreement) -> str:
+        return agreement.in_language().summary
+
+    def get_language(self, agreement: Agreement) -> str:
+        return agreement.in_language().language
+
+    def get_is_original(self, agreement: Agreement) -> bool:
+        return agreement.in_language().is_original
+
+    def get_translations(self, agreement: Agreement) -> list[str]:
+        return sorted(row.language for row in agreement.translations.all())
 
     def get_approvals(self, agreement: Agreement) -> dict[str, bool]:
         return {
@@ -117,13 +145,31 @@ class AgreementWriteSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Agreement
-        fields = ["initiator", "partner", "kind", "title", "summary", "topics", "start_date", "end_date"]
+        fields = [
+            "initiator",
+            "partner",
+            "kind",
+            "title",
+            "summary",
+            "original_language",
+            "topics",
+            "start_date",
+            "end_date",
+        ]
         extra_kwargs = {"summary": {"max_length": SUMMARY_MAX_LENGTH}}
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if self.instance is not None and ({"initiator", "partner"} & attrs.keys()):
             raise serializers.ValidationError({"partner": "The cities of an agreement cannot change; draft a new one."})
         return attrs
+
+
+class TranslationSerializer(serializers.Serializer):
+    """An agreement's title and summary in one more language; an empty title removes that translation."""
+
+    language = serializers.ChoiceField(choices=[code for code, _name in LANGUAGE_CHOICES])
+    title = serializers.CharField(max_length=200, allow_blank=True)
+    summary = serializers.CharField(max_length=SUMMARY_MAX_LENGTH, allow_blank=True, required=False, default="")
 
 
 class MoveSerializer(serializers.Serializer):

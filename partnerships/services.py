@@ -19,7 +19,8 @@ from accounts.models import User
 from cities.models import City, Topic
 from notifications.services import notify
 from partnerships import events, permissions
-from partnerships.models import SIDES, Agreement, AgreementActivity, AgreementTransition
+from partnerships.models import SIDES, Agreement, AgreementActivity, AgreementTransition, AgreementTranslation
+from sco_portal.content_languages import language_name, portal_language
 from sco_portal.errors import ConflictError, DomainError, NotPermittedError
 
 # Days before the end of term: (nearest, farthest) end dates that get this reminder.
@@ -33,6 +34,35 @@ def pair_taken_message(existing: Agreement) -> str:
         "title": existing.title,
         "status": existing.get_status_display().lower(),
     }
+
+
+@transaction.atomic
+def save_agreement_translation(
+    *, agreement: Agreement, language: str, title: str, summary: str = "", by: User
+) -> AgreementTranslation | None:
+    """An officer of either city writes the title and summary in another language; an empty title removes it.
+
+    The original stays as it was written: a translation into its own language is refused.
+    """
+    if not permissions.can_translate(by, agreement):
+        raise NotPermittedError(_("Only the officers of the two cities can translate this agreement."))
+    code = portal_language(language)
+    if code is None or code != language:
+        raise DomainError(_("The portal has no language %(language)r.") % {"language": language})
+    if code == agreement.original_language:
+        raise DomainError(
+            _("The agreement is written in %(language)s: change the original instead.")
+            % {"language": language_name(code)}
+        )
+    if not title.strip():
+        AgreementTranslation.objects.filter(original=agreement, language=code).delete()
+        return None
+    translation, _created = AgreementTranslation.objects.update_or_create(
+        original=agreement,
+        language=code,
+        defaults={"title": title.strip(), "summary": summary.strip(), "translated_by": by},
+    )
+    return translation
 
 
 def unfinished_agreement(first: City, second: City) -> Agreement | None:
@@ -54,6 +84,7 @@ def create_draft(
     title: str,
     kind: str = Agreement.Kind.SISTER_CITY,
     summary: str = "",
+    original_language: str = "en",
     topics: Iterable[Topic] = (),
     start_date: datetime.date | None = None,
     end_date: datetime.date | None = None,
@@ -75,6 +106,7 @@ def create_draft(
                 kind=kind,
                 title=title,
                 summary=summary,
+                original_language=original_language,
                 start_date=start_date,
                 end_date=end_date,
                 created_by=by,
@@ -99,7 +131,7 @@ def update_draft(*, agreement: Agreement, by: User, topics: Iterable[Topic] | No
             _("Only a draft can be changed; this agreement is %(status)s.")
             % {"status": locked.get_status_display().lower()}
         )
-    editable = {"kind", "title", "summary", "start_date", "end_date"}
+    editable = {"kind", "title", "summary", "original_language", "start_date", "end_date"}
     unknown = set(fields) - editable
     if unknown:
         raise DomainError(_("These fields cannot be changed: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})

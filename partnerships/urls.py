@@ -11,6 +11,7 @@ urlpatterns = [
     path("<int:pk>/", views.agreement_detail, name="detail"),
     path("<int:pk>/edit/", views.agreement_edit, name="edit"),
     path("<int:pk>/activities/", views.activity_create, name="activity"),
+    path("<int:pk>/translations/<str:language>/", views.agreement_translate, name="translate"),
     path("<int:pk>/memorandum/", views.agreement_memorandum, name="memorandum"),
     path("<int:pk>/<slug:move>/", views.agreement_move, name="move"),
 ]

@@ -15,9 +15,10 @@ from accounts.models import User
 from cities.models import City
 from partnerships import permissions, services
 from partnerships.filters import AgreementFilter
-from partnerships.forms import ActivityForm, AgreementForm, MoveForm
+from partnerships.forms import ActivityForm, AgreementForm, MoveForm, TranslationForm
 from partnerships.models import Agreement, AgreementQuerySet
 from sco_portal import uploads
+from sco_portal.content_languages import LANGUAGE_CHOICES, language_name
 from sco_portal.errors import DomainError, NotPermittedError
 from sco_portal.paging import paged_list_context
 
@@ -29,7 +30,7 @@ def _visible(request: HttpRequest) -> AgreementQuerySet:
         Agreement.objects.visible_to(request.user)
         .with_health()
         .select_related("initiator__country", "partner__country")
-        .prefetch_related("topics")
+        .prefetch_related("topics", "translations")
     )
 
 
@@ -60,6 +61,47 @@ def agreement_detail(request: HttpRequest, pk: int) -> HttpResponse:
             if permissions.can_log_activity(request.user, agreement) and agreement.status == Agreement.Status.ACTIVE
             else None,
             "can_edit": permissions.can_edit(request.user, agreement) and agreement.status == Agreement.Status.DRAFT,
+            "shown": agreement.in_language(),
+            "original_language_name": language_name(agreement.original_language),
+            "translatable_languages": [
+                (code, name) for code, name in LANGUAGE_CHOICES if code != agreement.original_language
+            ]
+            if permissions.can_translate(request.user, agreement)
+            else [],
+        },
+    )
+
+
+@login_required
+def agreement_translate(request: HttpRequest, pk: int, language: str) -> HttpResponse:
+    """An officer of either city writes the title and summary in `language`."""
+    agreement = get_object_or_404(_visible(request), pk=pk)
+    if language not in dict(LANGUAGE_CHOICES):
+        raise Http404
+    if not permissions.can_translate(request.user, agreement):
+        raise PermissionDenied(_("Only the officers of the two cities can translate this agreement."))
+    existing = next((row for row in agreement.translations.all() if row.language == language), None)
+    initial = {"title": existing.title, "summary": existing.summary} if existing else {}
+    form = TranslationForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.save_agreement_translation(
+                agreement=agreement, language=language, by=_person(request), **form.cleaned_data
+            )
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("The translation is saved."))
+            return redirect(agreement)
+    return render(
+        request,
+        "partnerships/agreement_translation.html",
+        {
+            "agreement": agreement,
+            "form": form,
+            "language": language,
+            "language_name": language_name(language),
+            "original_language_name": language_name(agreement.original_language),
         },
     )
 
@@ -80,7 +122,8 @@ def agreement_create(request: HttpRequest, partner_pk: int) -> HttpResponse:
     if existing := services.unfinished_agreement(initiator, partner):
         messages.info(request, services.pair_taken_message(existing))
         return redirect(existing)
-    form = AgreementForm(request.POST or None)
+    # A new agreement is written, by default, in the language its author reads the portal in.
+    form = AgreementForm(request.POST or None, initial={"original_language": _person(request).language})
     if request.method == "POST" and form.is_valid():
         try:
             agreement = services.create_draft(

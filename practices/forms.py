@@ -15,6 +15,7 @@ from practices.models import (
     PracticeIndicator,
     SustainableDevelopmentGoal,
     language_choices,
+    language_choices_for_reader,
     validate_attachment,
 )
 
@@ -53,8 +54,6 @@ class PracticeForm(forms.ModelForm):
         label=_("Add files"),
         required=False,
         validators=[validate_attachment],
-        help_text=_("PDF documents or PNG, JPEG or WebP images, up to %(size)d MB each, %(count)d per practice.")
-        % {"size": ATTACHMENT_MAX_BYTES // (1024 * 1024), "count": ATTACHMENTS_PER_PRACTICE},
     )
     remove_attachments = forms.ModelMultipleChoiceField(
         label=_("Remove files"),
@@ -67,6 +66,12 @@ class PracticeForm(forms.ModelForm):
         """`attachments_allowed`: the person may add and remove files now (the city's officer, on a draft
         or returned practice); otherwise the form has no file fields."""
         super().__init__(*args, **kwargs)
+        # Made per form, in the reader's language (a lazy string with % would be English from import time).
+        cast(forms.ChoiceField, self.fields["language"]).choices = language_choices_for_reader()
+        if "new_attachments" in self.fields:
+            self.fields["new_attachments"].help_text = _(
+                "PDF documents or PNG, JPEG or WebP images, up to %(size)d MB each, %(count)d per practice."
+            ) % {"size": ATTACHMENT_MAX_BYTES // (1024 * 1024), "count": ATTACHMENTS_PER_PRACTICE}
         if not attachments_allowed:
             del self.fields["new_attachments"], self.fields["remove_attachments"]
         elif self.instance.pk is None:

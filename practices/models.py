@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache
 from pathlib import PurePosixPath
 from typing import Any
 
 import pycountry
+from babel import Locale, UnknownLocaleError
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from cities.models import City, Topic
@@ -40,6 +42,17 @@ def language_choices() -> list[tuple[str, str]]:
     """ISO 639-1 languages (those with a two-letter code), by English name."""
     languages = [(language.alpha_2, language.name) for language in pycountry.languages if hasattr(language, "alpha_2")]
     return sorted(languages, key=lambda choice: choice[1])
+
+
+def language_choices_for_reader() -> list[tuple[str, str]]:
+    """The same languages, named in the reader's language (CLDR, through babel) where it has a name."""
+    names: Mapping[str, str]
+    try:
+        names = Locale.parse(translation.to_locale(translation.get_language() or "en")).languages
+    except (ValueError, UnknownLocaleError):
+        names = {}
+    choices = [(code, names.get(code, name)) for code, name in language_choices()]
+    return sorted(choices, key=lambda choice: choice[1].casefold())
 
 
 def validate_currency(code: str) -> None:

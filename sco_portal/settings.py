@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "partnerships",
     "practices",
     "notifications",
+    "overview",
 ]
 
 MIDDLEWARE = [
@@ -108,6 +109,8 @@ LANGUAGES = [
     ("zh-hans", _("Simplified Chinese")),
 ]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Our corrections to Django's per-language formats (zh_Hans groups digits, as CLDR does).
+FORMAT_MODULE_PATH = ["sco_portal.formats"]
 USE_I18N = True
 TIME_ZONE = "UTC"
 USE_TZ = True

@@ -31,4 +31,18 @@ def city_partners(context: dict[str, Any], city: City) -> dict[str, Any]:
     # cities have an unfinished agreement already: then the page links to that one.
     can_propose = permissions.can_propose_to(user, city)
     pending = services.unfinished_agreement(user.city, city) if can_propose else None
-    return {"city": city, "rows": rows, "can_propose": can_propose and pending is None, "pending": pending}
+    partner_map = {
+        "city": [city.pk, city.display_name, city.latitude, city.longitude],
+        "partners": [
+            [other.pk, other.display_name, other.latitude, other.longitude, agreement.line_style, agreement.pk]
+            for agreement, other in rows
+            if agreement.status not in Agreement.FINISHED
+        ],
+    }
+    return {
+        "city": city,
+        "rows": rows,
+        "can_propose": can_propose and pending is None,
+        "pending": pending,
+        "partner_map": partner_map,
+    }

@@ -23,6 +23,11 @@ class Agreement:
     def get_status_display(self) -> str:
         return self.status_label
 
+    @property
+    def shown(self) -> Agreement:
+        """The title in the reader's language (partnerships' `HasTranslations.shown`): the stand-in has one only."""
+        return self
+
     def get_absolute_url(self) -> str:
         return f"/partnerships/{self.pk}/"
 

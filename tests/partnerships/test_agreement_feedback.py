@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from django.contrib.admin.sites import site
 from django.test import Client, RequestFactory
+from django.utils.formats import date_format
 from rest_framework.test import APIClient
 
 from accounts.models import User
@@ -175,7 +176,8 @@ def test_an_imported_agreements_clock_starts_at_its_import(agreement_in: Callabl
     page = Client().get(agreement.get_absolute_url()).content.decode()
 
     assert body["is_dormant"] is False
-    assert f"none logged since it was imported on {agreement.created_at:%Y-%m-%d}" in page
+    # Dates are written in the reader's format (English: "Nov. 27, 2026").
+    assert f"none logged since it was imported on {date_format(agreement.created_at, 'DATE_FORMAT')}" in page
 
 
 # -- admin -------------------------------------------------------------------------------
