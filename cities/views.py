@@ -6,9 +6,9 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cities import services
 from cities.filters import CityFilter
 from cities.forms import CityProfileForm
 from cities.models import City, Country
@@ -52,10 +52,7 @@ def city_edit(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied(_("Only the officers of %(city)s can change its profile.") % {"city": city})
     form = CityProfileForm(request.POST or None, instance=city)
     if request.method == "POST" and form.is_valid():
-        city = form.save(commit=False)
-        city.profile_updated_at = timezone.now()
-        city.save()
-        form.save_m2m()
+        city = services.save_city_profile(city=city, form=form)
         messages.success(request, _("The profile of %(city)s is saved.") % {"city": city})
         return redirect("cities:detail", pk=city.pk)
     return render(request, "cities/city_edit.html", {"city": city, "form": form})

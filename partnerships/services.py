@@ -20,6 +20,7 @@ from cities.models import City, Topic
 from notifications.services import notify
 from partnerships import events, permissions
 from partnerships.models import SIDES, Agreement, AgreementActivity, AgreementTransition
+from sco_portal import changes
 from sco_portal.errors import ConflictError, DomainError, NotPermittedError
 
 # Days before the end of term: (nearest, farthest) end dates that get this reminder.
@@ -85,6 +86,7 @@ def create_draft(
     AgreementTransition.objects.create(
         agreement=agreement, move=Agreement.Move.CREATE, to_status=agreement.status, actor=by
     )
+    changes.cities_changed(initiator.pk, partner.pk)
     return agreement
 
 
@@ -166,6 +168,7 @@ def make_move(
         transition = getattr(agreement, move)(by=by, comment=comment)
     if transition is not None:
         _notify_move(agreement, transition)
+        changes.cities_changed(agreement.initiator_id, agreement.partner_id)
     return MoveResult(agreement=agreement, transition=transition)
 
 
@@ -329,6 +332,7 @@ def import_agreements(*, path: Path) -> ImportReport:
     report = ImportReport()
     cities = {city.geonameid: city for city in City.objects.select_related("country")}
     seen: dict[frozenset[int], int] = {}
+    touched: set[int] = set()
     # Every pair that already has an agreement, read once rather than once per row.
     existing = {frozenset(pair) for pair in Agreement.objects.values_list("initiator_id", "partner_id")}
     with path.open(newline="", encoding="utf-8") as handle:
@@ -349,7 +353,9 @@ def import_agreements(*, path: Path) -> ImportReport:
                 report.already_there += 1
                 continue
             _create_imported(first, second, row)
+            touched.update(pair)
             report.imported += 1
+    changes.cities_changed(*touched)
     return report
 
 
