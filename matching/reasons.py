@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from cities.models import City, Topic
-from matching.scoring import BORDER_KM, CityTable
+from matching.scoring import EARTH_RADIUS_KM, CityTable, TopArrays
 
 # Two cities whose populations differ by less than this factor are "of similar size".
 SIMILAR_SIZE_FACTOR = 2.0
@@ -23,40 +23,55 @@ SIMILAR_SIZE_FACTOR = 2.0
 ORDER = ("needs", "offers", "similar_size", "distance", "border", "common_partners", "country_pair", "active")
 
 
-def codes(
-    table: CityTable, city: int, candidate: int, topics: Sequence[int], features: dict[str, float]
-) -> list[dict[str, Any]]:
-    """The reasons for one suggestion (table positions), as codes with their numbers.
+def codes_block(table: CityTable, found: TopArrays, topics: Sequence[int]) -> list[list[list[dict[str, Any]]]]:
+    """The reasons of every suggestion of a block (found[row][n]), as codes with their numbers.
 
-    Distance and shared partners are read back from the pair's features, which hold them.
+    The numbers are gathered for the whole block with NumPy; only the dictionaries are made one by one.
     """
-    found: list[dict[str, Any]] = []
-    for code, asker, giver in (("needs", city, candidate), ("offers", candidate, city)):
-        for column in np.flatnonzero(table.needs[asker] & table.offers[giver]):
-            found.append(
-                {
-                    "code": code,
-                    "topic": int(topics[int(column)]),
-                    "practices": int(table.practices[giver, column]),
-                    "expertise": bool(table.expertise[giver, column]),
-                }
-            )
-    population, other = float(table.population[city]), float(table.population[candidate])
-    if max(population, other) < SIMILAR_SIZE_FACTOR * max(1.0, min(population, other)):
-        found.append({"code": "similar_size", "population": int(population), "candidate_population": int(other)})
-    kilometres = float(10 ** -features["distance"] - 100.0)
-    found.append({"code": "distance", "km": int(round(max(kilometres, 0.0), -1 if kilometres < 1000 else -2))})
-    if table.borders[table.country[city], table.country[candidate]] and kilometres <= BORDER_KM:
-        found.append({"code": "border"})
-    common = round(float(np.expm1(features["common_partners"])))
-    if common:
-        found.append({"code": "common_partners", "count": common})
-    pairs = int(table.country_pairs[table.country[city], table.country[candidate]])
-    if pairs:
-        found.append({"code": "country_pair", "count": pairs})
-    if table.degree[candidate]:
-        found.append({"code": "active", "count": int(table.degree[candidate])})
-    return found
+    r, top = found.rows[:, None], found.top
+    population, other = np.broadcast_to(table.population[r], top.shape), table.population[top]
+    similar = np.maximum(population, other) < SIMILAR_SIZE_FACTOR * np.maximum(1.0, np.minimum(population, other))
+    kilometres = EARTH_RADIUS_KM * np.arccos(np.clip((table.unit[r] * table.unit[top]).sum(axis=-1), -1.0, 1.0))
+    kilometres = np.where(kilometres < 1000, np.round(kilometres, -1), np.round(kilometres, -2)).astype(np.int64)
+    border = found.features["border"] > 0
+    common = np.rint(np.expm1(found.features["common_partners"])).astype(np.int64)
+    pairs = table.country_pairs[table.country[r], table.country[top]].astype(np.int64)
+    degree = table.degree[top].astype(np.int64)
+    needs = table.needs[r] & table.offers[top]  # (rows, k, topics): the row city needs, the candidate offers
+    offers = table.needs[top] & table.offers[r]
+    with_topics = set(zip(*np.nonzero(needs.any(axis=-1) | offers.any(axis=-1)), strict=True))
+    columns = [array.tolist() for array in (population, other, similar, kilometres, border, common, pairs, degree)]
+    result: list[list[list[dict[str, Any]]]] = []
+    for local in range(len(found.rows)):
+        row_reasons: list[list[dict[str, Any]]] = []
+        for n in range(top.shape[1]):
+            p_i, p_j, alike, km, near, shared, between, active = (column[local][n] for column in columns)
+            found_here: list[dict[str, Any]] = []
+            if (local, n) in with_topics:
+                for code, mask, giver in (("needs", needs, top[local, n]), ("offers", offers, found.rows[local])):
+                    for column in np.flatnonzero(mask[local, n]).tolist():
+                        found_here.append(
+                            {
+                                "code": code,
+                                "topic": int(topics[column]),
+                                "practices": int(table.practices[giver, column]),
+                                "expertise": bool(table.expertise[giver, column]),
+                            }
+                        )
+            if alike:
+                found_here.append({"code": "similar_size", "population": int(p_i), "candidate_population": int(p_j)})
+            found_here.append({"code": "distance", "km": km})
+            if near:
+                found_here.append({"code": "border"})
+            if shared:
+                found_here.append({"code": "common_partners", "count": shared})
+            if between:
+                found_here.append({"code": "country_pair", "count": between})
+            if active:
+                found_here.append({"code": "active", "count": active})
+            row_reasons.append(found_here)
+        result.append(row_reasons)
+    return result
 
 
 def _millions(people: int) -> str:

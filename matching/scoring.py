@@ -145,6 +145,17 @@ class CityTable:
         # Partners each city has in each country.
         self.partners_by_country = np.zeros((size, countries), np.float32)
         np.add.at(self.partners_by_country, (both[:, 0], self.country[both[:, 1]]), 1)
+        self.log_country_pairs = np.log1p(self.country_pairs)
+        self.log_partners_by_country = np.log1p(self.partners_by_country)
+        self.log_degree = np.log1p(self.degree)
+        self.unit = np.stack(
+            [
+                np.cos(self.lat_rad) * np.cos(self.lon_rad),
+                np.cos(self.lat_rad) * np.sin(self.lon_rad),
+                np.sin(self.lat_rad),
+            ],
+            axis=1,
+        )
         self.borders = np.zeros((countries, countries), np.bool_)
         for a, code_a in enumerate(self.country_codes):
             for b, code_b in enumerate(self.country_codes):
@@ -190,32 +201,40 @@ def distance_km(table: CityTable, rows: npt.NDArray[np.int64], cols: npt.NDArray
 
 
 def features(
-    table: CityTable, rows: npt.NDArray[np.int64], common: npt.NDArray[np.float32] | None = None
+    table: CityTable,
+    rows: npt.NDArray[np.int64],
+    common: npt.NDArray[np.float32] | None = None,
+    cols: npt.NDArray[np.int64] | None = None,
 ) -> Iterator[tuple[str, npt.NDArray[np.float32]]]:
-    """Each feature as a (len(rows), N) array, one at a time so that only one is held with the score."""
+    """Each feature of the row cities against every city, as (len(rows), N) arrays, one at a time so that
+    only one is held with the score; or, given `cols` (len(rows), k), against those candidates only."""
     r = rows[:, None]
+    c = np.arange(len(table))[None, :] if cols is None else cols
     if common is None:
         common = table.common_partners(rows)
-    yield "complementarity", table.needs_f[rows] @ table.offers_f.T + table.offers_f[rows] @ table.needs_f.T
-    yield "similar_scale", -np.abs(table.log_population[r] - table.log_population[None, :])
-    yield "size", table.log_population[r] + table.log_population[None, :]
-    kilometres = distance_km(table, r, np.arange(len(table))[None, :])
+    if cols is None:
+        yield "complementarity", table.needs_f[rows] @ table.offers_f.T + table.offers_f[rows] @ table.needs_f.T
+    else:
+        yield (
+            "complementarity",
+            (table.needs_f[r] * table.offers_f[c]).sum(axis=-1) + (table.offers_f[r] * table.needs_f[c]).sum(axis=-1),
+        )
+    yield "similar_scale", -np.abs(table.log_population[r] - table.log_population[c])
+    yield "size", table.log_population[r] + table.log_population[c]
+    # The angle between the cities' unit vectors: one matrix product for the whole block.
+    cosine = table.unit[rows] @ table.unit.T if cols is None else (table.unit[r] * table.unit[c]).sum(axis=-1)
+    kilometres = EARTH_RADIUS_KM * np.arccos(np.clip(cosine, -1.0, 1.0))
+    del cosine
     yield "distance", -np.log10(kilometres + 100.0).astype(np.float32)
-    yield (
-        "border",
-        (table.borders[table.country[r], table.country[None, :]] & (kilometres <= BORDER_KM)).astype(np.float32),
-    )
-    yield "common_partners", np.log1p(common)
-    yield "country_pair", np.log1p(table.country_pairs[table.country[r], table.country[None, :]])
+    yield "border", (table.borders[table.country[r], table.country[c]] & (kilometres <= BORDER_KM)).astype(np.float32)
+    del kilometres
+    yield "common_partners", np.log1p(common if cols is None else np.take_along_axis(common, cols, axis=1))
+    yield "country_pair", table.log_country_pairs[table.country[r], table.country[c]]
     yield (
         "partners_in_country",
-        (
-            np.log1p(table.partners_by_country[:, table.country[rows]].T)
-            + np.log1p(table.partners_by_country[rows][:, table.country])
-        ),
+        table.log_partners_by_country[c, table.country[r]] + table.log_partners_by_country[r, table.country[c]],
     )
-    log_degree = np.log1p(table.degree)
-    yield "activity", log_degree[r] + log_degree[None, :]
+    yield "activity", table.log_degree[r] + table.log_degree[c]
 
 
 def allowed(table: CityTable, rows: npt.NDArray[np.int64], *, same_country: bool = False) -> npt.NDArray[np.bool_]:
@@ -260,14 +279,25 @@ class Ranked:
     components: list[dict[str, float]]
 
 
-def rank_block(
+@dataclass(frozen=True)
+class TopArrays:
+    """The top k of each row city as arrays: candidate positions, scores (-inf where fewer were allowed),
+    and each feature's value for those pairs."""
+
+    rows: npt.NDArray[np.int64]
+    top: npt.NDArray[np.int64]
+    scores: npt.NDArray[np.float32]
+    features: dict[str, npt.NDArray[np.float32]]
+
+
+def rank_arrays(
     table: CityTable,
     rows: npt.NDArray[np.int64],
     *,
     k: int = TOP_K,
     weights: Mapping[str, float] = WEIGHTS,
     same_country: bool = False,
-) -> list[Ranked]:
+) -> TopArrays:
     """The top k allowed candidates of each row city, best first; ties go to the lower city id."""
     rows = np.asarray(rows, np.int64)
     common = table.common_partners(rows)
@@ -290,17 +320,30 @@ def rank_block(
     for tied in np.flatnonzero(needs_fix):
         full = np.lexsort((np.arange(len(table)), -score[tied]))[:k]
         top[tied], top_scores[tied] = full, score[tied, full]
-    picked = {name: np.take_along_axis(values, top, axis=1) for name, values in features(table, rows, common)}
+    return TopArrays(rows=rows, top=top, scores=top_scores, features=dict(features(table, rows, common, cols=top)))
+
+
+def rank_block(
+    table: CityTable,
+    rows: npt.NDArray[np.int64],
+    *,
+    k: int = TOP_K,
+    weights: Mapping[str, float] = WEIGHTS,
+    same_country: bool = False,
+) -> list[Ranked]:
+    """rank_arrays() as one Ranked per row city."""
+    found = rank_arrays(table, rows, k=k, weights=weights, same_country=same_country)
     results = []
-    for local, row in enumerate(rows):
-        keep = np.isfinite(top_scores[local])
+    for local, row in enumerate(found.rows.tolist()):
+        keep = np.isfinite(found.scores[local])
         results.append(
             Ranked(
-                city=int(row),
-                candidates=[int(c) for c in top[local][keep]],
-                scores=[float(s) for s in top_scores[local][keep]],
+                city=row,
+                candidates=found.top[local][keep].tolist(),
+                scores=found.scores[local][keep].tolist(),
                 components=[
-                    {name: round(float(picked[name][local, n]), 6) for name in FEATURES} for n in np.flatnonzero(keep)
+                    {name: round(float(found.features[name][local, n]), 6) for name in FEATURES}
+                    for n in np.flatnonzero(keep)
                 ],
             )
         )

@@ -42,27 +42,24 @@ def matching_queue() -> dict[str, str]:
 
 def rank_rows(table: scoring.CityTable, rows: np.ndarray[Any, Any], topics: Sequence[int]) -> BlockResult:
     """The ranked candidates of these table rows with their components and reasons, by city id."""
+    found = scoring.rank_arrays(table, rows)
+    found_reasons = reasons.codes_block(table, found, topics)
+    ids = table.ids.tolist()
+    scores = found.scores.tolist()
+    tops = found.top.tolist()
+    feature_values = {name: np.round(values, 6).tolist() for name, values in found.features.items()}
     result: BlockResult = []
-    for ranked in scoring.rank_block(table, rows):
-        city = int(table.ids[ranked.city])
-        result.append(
-            (
-                city,
-                [
-                    (
-                        int(table.ids[candidate]),
-                        score,
-                        {
-                            "features": features,
-                            "reasons": reasons.codes(table, ranked.city, candidate, topics, features),
-                        },
-                    )
-                    for candidate, score, features in zip(
-                        ranked.candidates, ranked.scores, ranked.components, strict=True
-                    )
-                ],
-            )
-        )
+    for local, row in enumerate(found.rows.tolist()):
+        ranked = []
+        for n, candidate in enumerate(tops[local]):
+            if scores[local][n] == float("-inf"):
+                break
+            components = {
+                "features": {name: feature_values[name][local][n] for name in scoring.FEATURES},
+                "reasons": found_reasons[local][n],
+            }
+            ranked.append((ids[candidate], scores[local][n], components))
+        result.append((ids[row], ranked))
     return result
 
 
