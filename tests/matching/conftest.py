@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from cities.models import City, Topic
+from cities.models import City
 from partnerships.models import Agreement
 from tests.factories import AgreementFactory, CityFactory, CountryFactory, TopicFactory
 
@@ -42,7 +42,3 @@ def world(almaty_city: City, bishkek_city: City) -> dict[str, Any]:
         initiator=cities["Tashkent"], partner=cities["Kazan"], status=Agreement.Status.ACTIVE, source="test"
     )
     return {"cities": cities, "topic": TopicFactory.create(slug="waste", name="Waste management")}
-
-
-def topic(world: dict[str, Any]) -> Topic:
-    return world["topic"]  # type: ignore[no-any-return]
