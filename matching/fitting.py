@@ -87,6 +87,7 @@ def _examples(
     i, j = directed[:, 0], directed[:, 1]
     f_activity, f_pair = FEATURES.index("activity"), FEATURES.index("country_pair")
     positives[:, f_activity] = np.log1p(table.degree[i] - 1) + np.log1p(table.degree[j] - 1)
+    positives[:, FEATURES.index("hubs")] = np.log1p(table.degree[i] - 1) * np.log1p(table.degree[j] - 1)
     positives[:, f_pair] = np.log1p(table.country_pairs[table.country[i], table.country[j]] - 1)
     f_country = FEATURES.index("partners_in_country")
     positives[:, f_country] = np.log1p(table.partners_by_country[j, table.country[i]] - 1) + np.log1p(

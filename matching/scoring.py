@@ -17,6 +17,7 @@ common_partners    log(1 + number of cities partnered with both)
 country_pair       log(1 + partnerships already joining the two countries)
 partners_in_country  log(1 + partners j has in i's country) + the same the other way
 activity           log(1 + partnerships of i) + log(1 + partnerships of j)
+hubs               log(1 + partnerships of i) * log(1 + partnerships of j)  (active cities pair up)
 =================  ==============================================================
 
 Hard rules, applied after scoring: never the city itself, never a city of the same
@@ -39,7 +40,7 @@ so that one matching topic outweighs a country pair of average intensity.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -55,6 +56,7 @@ FEATURES = (
     "country_pair",
     "partners_in_country",
     "activity",
+    "hubs",
 )
 
 # Fitted on the 444 cross-border city pairs of data/sco_twinnings.csv that match the directory
@@ -69,6 +71,7 @@ WEIGHTS: dict[str, float] = {
     "common_partners": 0.05,
     "country_pair": 0.172,
     "partners_in_country": 0.022,
+    "hubs": 0.0,
     "activity": 0.303,
 }
 
@@ -205,36 +208,51 @@ def features(
     rows: npt.NDArray[np.int64],
     common: npt.NDArray[np.float32] | None = None,
     cols: npt.NDArray[np.int64] | None = None,
+    only: Collection[str] = FEATURES,
 ) -> Iterator[tuple[str, npt.NDArray[np.float32]]]:
     """Each feature of the row cities against every city, as (len(rows), N) arrays, one at a time so that
-    only one is held with the score; or, given `cols` (len(rows), k), against those candidates only."""
+    only one is held with the score; or, given `cols` (len(rows), k), against those candidates only.
+    Features not in `only` are neither computed nor yielded."""
     r = rows[:, None]
     c = np.arange(len(table))[None, :] if cols is None else cols
-    if common is None:
-        common = table.common_partners(rows)
-    if cols is None:
-        yield "complementarity", table.needs_f[rows] @ table.offers_f.T + table.offers_f[rows] @ table.needs_f.T
-    else:
+    if "complementarity" in only:
+        if cols is None:
+            both_ways = table.needs_f[rows] @ table.offers_f.T + table.offers_f[rows] @ table.needs_f.T
+        else:
+            both_ways = (table.needs_f[r] * table.offers_f[c]).sum(axis=-1) + (
+                table.offers_f[r] * table.needs_f[c]
+            ).sum(axis=-1)
+        yield "complementarity", both_ways
+    if "similar_scale" in only:
+        yield "similar_scale", -np.abs(table.log_population[r] - table.log_population[c])
+    if "size" in only:
+        yield "size", table.log_population[r] + table.log_population[c]
+    if "distance" in only or "border" in only:
+        # The angle between the cities' unit vectors: one matrix product for the whole block.
+        cosine = table.unit[rows] @ table.unit.T if cols is None else (table.unit[r] * table.unit[c]).sum(axis=-1)
+        kilometres = EARTH_RADIUS_KM * np.arccos(np.clip(cosine, -1.0, 1.0))
+        del cosine
+        if "distance" in only:
+            yield "distance", -np.log10(kilometres + 100.0).astype(np.float32)
+        if "border" in only:
+            near = table.borders[table.country[r], table.country[c]] & (kilometres <= BORDER_KM)
+            yield "border", near.astype(np.float32)
+        del kilometres
+    if "common_partners" in only:
+        if common is None:
+            common = table.common_partners(rows)
+        yield "common_partners", np.log1p(common if cols is None else np.take_along_axis(common, cols, axis=1))
+    if "country_pair" in only:
+        yield "country_pair", table.log_country_pairs[table.country[r], table.country[c]]
+    if "partners_in_country" in only:
         yield (
-            "complementarity",
-            (table.needs_f[r] * table.offers_f[c]).sum(axis=-1) + (table.offers_f[r] * table.needs_f[c]).sum(axis=-1),
+            "partners_in_country",
+            table.log_partners_by_country[c, table.country[r]] + table.log_partners_by_country[r, table.country[c]],
         )
-    yield "similar_scale", -np.abs(table.log_population[r] - table.log_population[c])
-    yield "size", table.log_population[r] + table.log_population[c]
-    # The angle between the cities' unit vectors: one matrix product for the whole block.
-    cosine = table.unit[rows] @ table.unit.T if cols is None else (table.unit[r] * table.unit[c]).sum(axis=-1)
-    kilometres = EARTH_RADIUS_KM * np.arccos(np.clip(cosine, -1.0, 1.0))
-    del cosine
-    yield "distance", -np.log10(kilometres + 100.0).astype(np.float32)
-    yield "border", (table.borders[table.country[r], table.country[c]] & (kilometres <= BORDER_KM)).astype(np.float32)
-    del kilometres
-    yield "common_partners", np.log1p(common if cols is None else np.take_along_axis(common, cols, axis=1))
-    yield "country_pair", table.log_country_pairs[table.country[r], table.country[c]]
-    yield (
-        "partners_in_country",
-        table.log_partners_by_country[c, table.country[r]] + table.log_partners_by_country[r, table.country[c]],
-    )
-    yield "activity", table.log_degree[r] + table.log_degree[c]
+    if "activity" in only:
+        yield "activity", table.log_degree[r] + table.log_degree[c]
+    if "hubs" in only:
+        yield "hubs", table.log_degree[r] * table.log_degree[c]
 
 
 def allowed(table: CityTable, rows: npt.NDArray[np.int64], *, same_country: bool = False) -> npt.NDArray[np.bool_]:
@@ -263,9 +281,9 @@ def score_block(
 ) -> npt.NDArray[np.float32]:
     """(len(rows), N): the weighted score of every pair, before the hard rules."""
     score = np.zeros((len(rows), len(table)), np.float32)
-    for name, values in features(table, rows, common):
-        if weights.get(name, 0.0):
-            score += np.float32(weights[name]) * values
+    used = [name for name in FEATURES if weights.get(name, 0.0)]
+    for name, values in features(table, rows, common, only=used):
+        score += np.float32(weights[name]) * values
     return score
 
 

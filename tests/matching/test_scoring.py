@@ -82,6 +82,7 @@ def reference_features(table: CityTable, i: int, j: int) -> dict[str, float]:
         "country_pair": math.log1p(country_pairs),
         "partners_in_country": math.log1p(in_country_j) + math.log1p(in_country_i),
         "activity": math.log1p(len(pi)) + math.log1p(len(pj)),
+        "hubs": math.log1p(len(pi)) * math.log1p(len(pj)),
     }
 
 
