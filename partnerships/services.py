@@ -259,6 +259,7 @@ def expire_due_agreements(*, among: QuerySet[Agreement] | None = None, today: da
         agreement = Agreement.objects.get(pk=pk)
         if agreement.expire(today=today) is not None:
             expired += 1
+            changes.cities_changed(agreement.initiator_id, agreement.partner_id)
     return expired
 
 
