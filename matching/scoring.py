@@ -62,17 +62,18 @@ FEATURES = (
 # Fitted on the 444 cross-border city pairs of data/sco_twinnings.csv that match the directory
 # (seed 1): conditional logit, then a coordinate search on recall@10 over 3 inner splits
 # (matching/fitting.py). Refit: `manage.py evaluate_matching --pairs data/sco_twinnings.csv --refit`.
+# "border" came out at zero: on the real pairs distance already says it; it still gives a reason.
 WEIGHTS: dict[str, float] = {
     "complementarity": 1.5,
-    "similar_scale": 0.4965,
-    "size": 0.05,
-    "distance": 0.748,
+    "similar_scale": 0.3518,
+    "size": 0.344,
+    "distance": 0.807,
     "border": 0.0,
-    "common_partners": 0.05,
-    "country_pair": 0.172,
-    "partners_in_country": 0.022,
-    "hubs": 0.0,
-    "activity": 0.303,
+    "common_partners": 0.45,
+    "country_pair": 0.162,
+    "partners_in_country": 0.05,
+    "activity": 0.15,
+    "hubs": 0.15,
 }
 
 # Cities of neighbouring countries at most this far apart count as neighbours across a border.
