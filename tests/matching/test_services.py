@@ -153,3 +153,23 @@ def test_the_weekly_email_is_in_the_officers_language(world: dict[str, Any], alm
     body = Message.objects.get(recipient=russian).text_body
     assert "км" in body
     assert len(mail.outbox) >= 0
+
+
+def test_a_city_that_needs_a_topic_is_offered_a_city_with_published_practices_on_it(world: dict[str, Any]) -> None:
+    from tests import factories
+
+    practice_factory = getattr(factories, "PracticeFactory", None)
+    if practice_factory is None:
+        pytest.skip("the practice library (branch practices) is not merged yet")
+    cities = world["cities"]
+    almaty, kazan = cities["Almaty"], cities["Kazan"]
+    almaty.needs.add(world["topic"])
+    for _number in range(3):
+        practice_factory.create(city=kazan, status="published", topics=[world["topic"]])
+    practice_factory.create(city=cities["Osh"], status="draft", topics=[world["topic"]])
+    services.recompute_city(city_id=almaty.pk)
+    first = Suggestion.objects.filter(city=almaty).get(rank=1)
+    assert first.candidate == kazan
+    reason = next(reason for reason in first.components["reasons"] if reason["code"] == "needs")
+    assert reason["practices"] == 3
+    assert not Suggestion.objects.filter(city=almaty, candidate=cities["Osh"], rank=1).exists()
