@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cities.models import City, Country, CountryStatus, NameSource, Topic
+from sco_portal import changes
 
 DATA_DIR = Path(settings.BASE_DIR) / "data"
 COUNTRIES_FILE = DATA_DIR / "sco_countries.csv"
@@ -50,6 +51,7 @@ class CityImportReport:
         return sorted(set(self.created) | set(self.updated) | set(self.unchanged))
 
 
+@transaction.atomic
 def _country_names(code: str) -> tuple[str, str, str]:
     """The English name from pycountry (ISO 3166); Russian and Chinese from Unicode CLDR (through babel).
 
@@ -344,12 +346,21 @@ def _import_country_cities(
     report.updated[country.code] += len(to_update)
 
 
-def save_city_profile(*, city: City) -> None:
+@transaction.atomic
+def save_city_profile(
+    *, city: City, needs: Iterable[Topic] | None = None, expertise: Iterable[Topic] | None = None
+) -> None:
     """Save what the officers keep of `city` (never its GeoNames data) and record when it changed.
 
     The officers' edit page and the Django admin both save through here, so
     `profile_updated_at` tells when the profile last changed whoever changed it.
-    The form saves the topics (`needs`, `expertise`) itself, after this.
+    The page passes the topics; the admin saves them itself, in its own transaction.
+    Whoever matches cities hears of the change once the transaction commits.
     """
     city.profile_updated_at = timezone.now()
     city.save(update_fields=[*City.PROFILE_FIELDS, "profile_updated_at"])
+    if needs is not None:
+        city.needs.set(needs)
+    if expertise is not None:
+        city.expertise.set(expertise)
+    changes.cities_changed(city.pk)

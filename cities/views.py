@@ -55,8 +55,7 @@ def city_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = CityProfileForm(request.POST or None, instance=city)
     if request.method == "POST" and form.is_valid():
         city = form.save(commit=False)
-        save_city_profile(city=city)
-        form.save_m2m()
+        save_city_profile(city=city, needs=form.cleaned_data["needs"], expertise=form.cleaned_data["expertise"])
         messages.success(request, _("The profile of %(city)s is saved.") % {"city": city})
         return redirect("cities:detail", pk=city.pk)
     return render(request, "cities/city_edit.html", {"city": city, "form": form})

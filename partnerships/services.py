@@ -20,6 +20,7 @@ from cities.models import City, Topic
 from notifications.services import notify
 from partnerships import events, permissions
 from partnerships.models import SIDES, Agreement, AgreementActivity, AgreementTransition, AgreementTranslation
+from sco_portal import changes
 from sco_portal.content_languages import language_name, portal_language
 from sco_portal.errors import ConflictError, DomainError, NotPermittedError
 
@@ -117,6 +118,7 @@ def create_draft(
     AgreementTransition.objects.create(
         agreement=agreement, move=Agreement.Move.CREATE, to_status=agreement.status, actor=by
     )
+    changes.cities_changed(initiator.pk, partner.pk)
     return agreement
 
 
@@ -198,6 +200,7 @@ def make_move(
         transition = getattr(agreement, move)(by=by, comment=comment)
     if transition is not None:
         _notify_move(agreement, transition)
+        changes.cities_changed(agreement.initiator_id, agreement.partner_id)
     return MoveResult(agreement=agreement, transition=transition)
 
 
@@ -288,6 +291,7 @@ def expire_due_agreements(*, among: QuerySet[Agreement] | None = None, today: da
         agreement = Agreement.objects.get(pk=pk)
         if agreement.expire(today=today) is not None:
             expired += 1
+            changes.cities_changed(agreement.initiator_id, agreement.partner_id)
     return expired
 
 
@@ -361,6 +365,7 @@ def import_agreements(*, path: Path) -> ImportReport:
     report = ImportReport()
     cities = {city.geonameid: city for city in City.objects.select_related("country")}
     seen: dict[frozenset[int], int] = {}
+    touched: set[int] = set()
     # Every pair that already has an agreement, read once rather than once per row.
     existing = {frozenset(pair) for pair in Agreement.objects.values_list("initiator_id", "partner_id")}
     with path.open(newline="", encoding="utf-8") as handle:
@@ -381,7 +386,9 @@ def import_agreements(*, path: Path) -> ImportReport:
                 report.already_there += 1
                 continue
             _create_imported(first, second, row)
+            touched.update(pair)
             report.imported += 1
+    changes.cities_changed(*touched)
     return report
 
 

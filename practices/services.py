@@ -31,7 +31,7 @@ from practices.models import (
     PracticeTransition,
     SustainableDevelopmentGoal,
 )
-from sco_portal import uploads
+from sco_portal import changes, uploads
 from sco_portal.errors import ConflictError, DomainError, NotPermittedError
 
 # The fields a person writes; status, city, author and dates belong to the workflow.
@@ -222,6 +222,9 @@ def make_move(*, practice: Practice, move: str, by: User, comment: str = "") -> 
             PracticeTombstone.objects.create(
                 practice_id=practice.pk, reason=PracticeTombstone.Reason.ARCHIVED, at=transition.created_at
             )
+        if move in (Practice.Move.PUBLISH, Practice.Move.ARCHIVE):
+            # The city's published practices changed: its partner suggestions do too.
+            changes.cities_changed(practice.city_id)
         _notify_move(practice, transition)
     return MoveResult(practice=practice, transition=transition)
 
@@ -262,6 +265,7 @@ def delete_practice(*, practice: Practice, by: User) -> None:
         raise ConflictError(_("A practice that has been published is archived, not deleted."))
     if locked.status == Practice.Status.PUBLISHED:
         PracticeTombstone.objects.create(practice_id=locked.pk, reason=PracticeTombstone.Reason.DELETED)
+        changes.cities_changed(locked.city_id)
     files = [attachment.file for attachment in locked.attachments.all()]
     locked.delete()
     _delete_files_on_commit(files)

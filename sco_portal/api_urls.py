@@ -3,6 +3,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.routers import DefaultRouter
 
 from cities.api import CityViewSet, CountryViewSet, TopicViewSet
+from matching.api import CitySuggestionsView
 from partnerships.api import AgreementViewSet
 from practices.api import PracticeViewSet
 
@@ -17,5 +18,6 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    path("cities/<int:pk>/suggestions/", CitySuggestionsView.as_view(), name="city-suggestions"),
     path("", include(router.urls)),
 ]

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "practices",
     "notifications",
     "overview",
+    "matching",
 ]
 
 MIDDLEWARE = [
@@ -171,6 +172,12 @@ NOTIFICATIONS_REQUEUE_AFTER = env.int("NOTIFICATIONS_REQUEUE_AFTER", default=120
 NOTIFICATIONS_STALLED_AFTER = env.int("NOTIFICATIONS_STALLED_AFTER", default=180)
 # The daily digest goes out at this hour, UTC.
 NOTIFICATIONS_DIGEST_HOUR = env.int("NOTIFICATIONS_DIGEST_HOUR", default=6)
+# Partner matching (matching/): a changed city is recomputed this many seconds after the
+# change, so that a burst of changes runs once; MATCHING_QUEUE routes its tasks (default queue if empty).
+MATCHING_RECOMPUTE_COUNTDOWN = env.int("MATCHING_RECOMPUTE_COUNTDOWN", default=5)
+MATCHING_QUEUE = env.str("MATCHING_QUEUE", default="")
+# Cities per block of the full recompute; 0 chooses by memory (matching.scoring.block_size_for).
+MATCHING_BLOCK_SIZE = env.int("MATCHING_BLOCK_SIZE", default=0)
 CELERY_BEAT_SCHEDULE = {
     "notifications-sweep-outbox": {"task": "notifications.tasks.sweep_outbox", "schedule": 60.0},
     "partnerships-expire-agreements": {
@@ -184,6 +191,14 @@ CELERY_BEAT_SCHEDULE = {
     "partnerships-dormant-reminders": {
         "task": "partnerships.tasks.remind_dormant_agreements",
         "schedule": crontab(minute=45, hour=0),
+    },
+    "matching-weekly-recompute": {
+        "task": "matching.tasks.recompute_all",
+        "schedule": crontab(minute=0, hour=2, day_of_week="sunday"),
+    },
+    "matching-weekly-suggestions": {
+        "task": "matching.tasks.send_partner_suggestions",
+        "schedule": crontab(minute=0, hour=5, day_of_week="monday"),
     },
     "notifications-daily-digests": {
         "task": "notifications.tasks.send_daily_digests",

@@ -13,6 +13,7 @@ urlpatterns = [
     path("i18n/setlang/", account_views.set_language, name="set_language"),
     path("notifications/", include("notifications.urls")),
     path("", include("overview.urls")),
+    path("matching/", include("matching.urls")),
     path("api/v1/", include(("sco_portal.api_urls", "api"))),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,178 @@
+"""Partner matching: how long the full and the one-city recompute take, and how much memory they need.
+
+Run on PostgreSQL with the directory's cities and the real twinnings:
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/sco_matching_bench .venv/bin/python benchmarks/matching.py
+
+It migrates that database and loads what is missing (reference data, GeoNames cities,
+data/sco_twinnings.csv), then prints:
+- the full recompute's compute time (every city scored and ranked, reasons included; no database),
+- the full recompute end to end (the Celery chord run in process: loading, blocks, the swap's writes),
+- one city's recompute (compute only, and with loading the inputs and writing its rows),
+- the peak memory of each (NumPy's allocations, traced), and the process's peak resident size;
+- the same compute for 100,000 synthetic cities (targets: 60 s, under 4 GiB).
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import statistics
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+SYNTHETIC_CITIES = 100_000
+MIB = 1024 * 1024
+
+
+def measure(work: Callable[[], Any]) -> tuple[float, float, Any]:
+    """Seconds of one call (untraced), then the traced peak MiB of a second call (tracing slows NumPy down)."""
+    seconds, result = timed(work)
+    tracemalloc.start()
+    work()
+    _current, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return seconds, peak / MIB, result
+
+
+def timed(work: Callable[[], Any]) -> tuple[float, Any]:
+    """Wall-clock seconds of one call; prints the CPU seconds too, since the machine may be shared."""
+    started, cpu = time.perf_counter(), time.process_time()
+    result = work()
+    seconds = time.perf_counter() - started
+    print(f"  ({seconds:.2f} s wall clock, {time.process_time() - cpu:.2f} s of CPU in this process)")
+    return seconds, result
+
+
+def synthetic() -> None:
+    """In a process of its own, so that its peak resident size is its own."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sco_portal.settings")
+    import django
+
+    django.setup()
+    table = synthetic_table(SYNTHETIC_CITIES)
+    seconds, count = timed(lambda: compute_all(table))
+    # VmHWM, not ru_maxrss: after fork and exec, ru_maxrss still counts the parent's peak.
+    status = Path("/proc/self/status").read_text()
+    peak = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:"))) / 1024
+    print(
+        f"{SYNTHETIC_CITIES:,} synthetic cities, compute: {seconds:.1f} s for {count} suggestions; "
+        f"peak resident size of the process {peak:.0f} MiB"
+    )
+
+
+def synthetic_table(size: int) -> Any:
+    import numpy as np
+
+    from matching.scoring import CityTable
+
+    rng = np.random.default_rng(1)
+    codes = ["BY", "CN", "IN", "IR", "KG", "KZ", "PK", "RU", "TJ", "UZ"]
+    edges = rng.integers(0, size, (size // 15, 2))
+    edges = np.unique(np.sort(edges[edges[:, 0] != edges[:, 1]], axis=1), axis=0)
+    topics = 13
+    return CityTable(
+        ids=np.arange(1, size + 1, dtype=np.int64),
+        country=rng.integers(0, len(codes), size).astype(np.int32),
+        country_codes=codes,
+        population=rng.lognormal(10.5, 1.1, size) + 15_000,
+        latitude=rng.uniform(8, 70, size),
+        longitude=rng.uniform(23, 135, size),
+        needs=rng.random((size, topics)) < 0.1,
+        expertise=rng.random((size, topics)) < 0.1,
+        practices=np.where(rng.random((size, topics)) < 0.02, 2, 0).astype(np.int32),
+        edges=edges,
+        blocked=edges,
+    )
+
+
+def compute_all(table: Any) -> int:
+    import numpy as np
+
+    from matching import services
+
+    topics = list(range(1, table.needs.shape[1] + 1))
+    count = 0
+    for start, stop in services.block_ranges(len(table)):
+        count += sum(len(ranked) for _city, ranked in services.rank_rows(table, np.arange(start, stop), topics))
+    return count
+
+
+def main() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sco_portal.settings")
+    os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/sco_matching_bench")
+    os.environ["DEBUG"] = "true"
+    os.environ["CELERY_TASK_ALWAYS_EAGER"] = "true"
+    os.environ.setdefault("CELERY_BROKER_URL", "memory://")
+    import django
+
+    django.setup()
+    import numpy as np
+    from django.core.management import call_command
+    from django.db import connection
+
+    from cities.models import City
+    from matching import services
+    from matching.inputs import load_table
+    from matching.models import Suggestion
+    from partnerships.models import Agreement
+
+    print(f"database: {connection.vendor} {connection.settings_dict['NAME']}")
+    call_command("migrate", verbosity=0)
+    if not City.objects.exists():
+        call_command("load_reference_data", verbosity=0)
+        call_command("import_cities", verbosity=0)
+    if not Agreement.objects.exists():
+        call_command("import_agreements", "data/sco_twinnings.csv", quiet=True, verbosity=0)
+    print(f"{City.objects.count()} cities, {Agreement.objects.count()} agreements")
+
+    load_seconds, table = timed(load_table)
+    compute_all(table)  # warm up NumPy and the caches
+    seconds, peak, count = measure(lambda: compute_all(table))
+    print(
+        f"full recompute, compute: {seconds:.2f} s for {count} suggestions (loading the inputs: {load_seconds:.2f} s)"
+    )
+    print(f"  peak NumPy/Python memory: {peak:.0f} MiB")
+
+    seconds, run = timed(lambda: services.start_full_recompute())
+    run.refresh_from_db()
+    print(
+        f"full recompute, end to end (chord in process, {run.block_count} blocks, writes): {seconds:.2f} s, "
+        f"{Suggestion.objects.count()} rows, status {run.status}"
+    )
+
+    city = City.objects.get(name="Bishkek", country__code="KG")
+    row = np.array([table.position[city.pk]])
+    topics = list(range(table.needs.shape[1]))
+    timings = []
+    for _repeat in range(20):
+        started = time.perf_counter()
+        services.rank_rows(table, row, topics)
+        timings.append(time.perf_counter() - started)
+    print(f"one city's recompute, compute: median {statistics.median(timings) * 1000:.1f} ms")
+    timings = []
+    for _repeat in range(10):
+        started = time.perf_counter()
+        services.recompute_city(city_id=city.pk)
+        timings.append(time.perf_counter() - started)
+    print(
+        f"one city's recompute, with loading the inputs and writing: median {statistics.median(timings) * 1000:.0f} ms"
+    )
+
+    print(f"process peak resident size so far: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+    import subprocess
+
+    subprocess.run([sys.executable, __file__, "--synthetic"], check=True)
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["--synthetic"]:
+        synthetic()
+    else:
+        main()

@@ -1,0 +1,181 @@
+"""Why a candidate is suggested: reasons as codes with numbers (stored), and as sentences in the reader's language.
+
+Codes are computed with the scores and kept in Suggestion.components["reasons"];
+sentences are made when someone reads them, so each reader gets their language.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from cities.models import City, Topic
+from matching.scoring import EARTH_RADIUS_KM, CityTable, TopArrays
+
+# Two cities whose populations differ by less than this factor are "of similar size".
+SIMILAR_SIZE_FACTOR = 2.0
+# Reasons in the order a reader wants them: what the cities can do for each other first.
+ORDER = ("needs", "offers", "similar_size", "distance", "border", "common_partners", "country_pair", "active")
+
+
+def codes_block(table: CityTable, found: TopArrays, topics: Sequence[int]) -> list[list[list[dict[str, Any]]]]:
+    """The reasons of every suggestion of a block (found[row][n]), as codes with their numbers.
+
+    The numbers are gathered for the whole block with NumPy; only the dictionaries are made one by one.
+    """
+    r, top = found.rows[:, None], found.top
+    population, other = np.broadcast_to(table.population[r], top.shape), table.population[top]
+    similar = np.maximum(population, other) < SIMILAR_SIZE_FACTOR * np.maximum(1.0, np.minimum(population, other))
+    kilometres = EARTH_RADIUS_KM * np.arccos(np.clip((table.unit[r] * table.unit[top]).sum(axis=-1), -1.0, 1.0))
+    kilometres = np.where(kilometres < 1000, np.round(kilometres, -1), np.round(kilometres, -2)).astype(np.int64)
+    border = found.features["border"] > 0
+    common = np.rint(np.expm1(found.features["common_partners"])).astype(np.int64)
+    pairs = table.country_pairs[table.country[r], table.country[top]].astype(np.int64)
+    degree = table.degree[top].astype(np.int64)
+    needs = table.needs[r] & table.offers[top]  # (rows, k, topics): the row city needs, the candidate offers
+    offers = table.needs[top] & table.offers[r]
+    with_topics = set(zip(*np.nonzero(needs.any(axis=-1) | offers.any(axis=-1)), strict=True))
+    columns = [array.tolist() for array in (population, other, similar, kilometres, border, common, pairs, degree)]
+    result: list[list[list[dict[str, Any]]]] = []
+    for local in range(len(found.rows)):
+        row_reasons: list[list[dict[str, Any]]] = []
+        for n in range(top.shape[1]):
+            p_i, p_j, alike, km, near, shared, between, active = (column[local][n] for column in columns)
+            found_here: list[dict[str, Any]] = []
+            if (local, n) in with_topics:
+                for code, mask, giver in (("needs", needs, top[local, n]), ("offers", offers, found.rows[local])):
+                    for column in np.flatnonzero(mask[local, n]).tolist():
+                        found_here.append(
+                            {
+                                "code": code,
+                                "topic": int(topics[column]),
+                                "practices": int(table.practices[giver, column]),
+                                "expertise": bool(table.expertise[giver, column]),
+                            }
+                        )
+            if alike:
+                found_here.append({"code": "similar_size", "population": int(p_i), "candidate_population": int(p_j)})
+            found_here.append({"code": "distance", "km": km})
+            if near:
+                found_here.append({"code": "border"})
+            if shared:
+                found_here.append({"code": "common_partners", "count": shared})
+            if between:
+                found_here.append({"code": "country_pair", "count": between})
+            if active:
+                found_here.append({"code": "active", "count": active})
+            row_reasons.append(found_here)
+        result.append(row_reasons)
+    return result
+
+
+def _millions(people: int) -> str:
+    return number_format(people / 1_000_000, decimal_pos=1) if people >= 100_000 else number_format(people)
+
+
+def sentence(reason: dict[str, Any], city: City, candidate: City, topic_names: dict[int, str]) -> str:
+    """One reason as a sentence in the active language."""
+    code = reason.get("code")
+    names = {"city": city.display_name, "candidate": candidate.display_name}
+    if code in ("needs", "offers"):
+        asker, giver = (city, candidate) if code == "needs" else (candidate, city)
+        topic = topic_names.get(reason["topic"], "?")
+        values = {
+            "asker": asker.display_name,
+            "giver": giver.display_name,
+            "topic": topic,
+            "count": reason["practices"],
+        }
+        if reason["practices"]:
+            return (
+                ngettext(
+                    "%(asker)s needs %(topic)s; %(giver)s has published %(count)d practice on it",
+                    "%(asker)s needs %(topic)s; %(giver)s has published %(count)d practices on it",
+                    reason["practices"],
+                )
+                % values
+            )
+        return _("%(asker)s needs %(topic)s; %(giver)s has expertise in it") % values
+    if code == "similar_size":
+        first, second = reason["population"], reason["candidate_population"]
+        if max(first, second) >= 100_000:
+            return _("similar size: %(first)s and %(second)s million people") % {
+                "first": _millions(first),
+                "second": _millions(second),
+            }
+        return _("similar size: %(first)s and %(second)s people") % {
+            "first": number_format(first, force_grouping=True),
+            "second": number_format(second, force_grouping=True),
+        }
+    if code == "distance":
+        return _("%(km)s km apart") % {"km": number_format(reason["km"], force_grouping=True)}
+    if code == "border":
+        return _("neighbours across the border")
+    if code == "common_partners":
+        return ngettext(
+            "%(count)d of %(candidate)s's partners is a partner of %(city)s's",
+            "%(count)d of %(candidate)s's partners are partners of %(city)s's",
+            reason["count"],
+        ) % {**names, "count": reason["count"]}
+    if code == "country_pair":
+        return ngettext(
+            "the cities of %(country)s and %(other)s already have %(count)d partnership",
+            "the cities of %(country)s and %(other)s already have %(count)d partnerships",
+            reason["count"],
+        ) % {
+            "country": city.country.display_name,
+            "other": candidate.country.display_name,
+            "count": reason["count"],
+        }
+    if code == "active":
+        return ngettext(
+            "%(candidate)s already has %(count)d partner city",
+            "%(candidate)s already has %(count)d partner cities",
+            reason["count"],
+        ) % {**names, "count": reason["count"]}
+    return str(code)
+
+
+def ordered(found: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    return sorted(found, key=lambda reason: ORDER.index(reason["code"]) if reason.get("code") in ORDER else len(ORDER))
+
+
+def topic_names() -> dict[int, str]:
+    return {topic.pk: topic.display_name for topic in Topic.objects.all()}
+
+
+def sentences(suggestion: Any, names: dict[int, str] | None = None) -> list[str]:
+    """A suggestion's reasons as sentences in the active language (needs city and candidate with countries)."""
+    names = topic_names() if names is None else names
+    found = ordered(suggestion.components.get("reasons", []))
+    return [sentence(reason, suggestion.city, suggestion.candidate, names) for reason in found]
+
+
+class MailSuggestion:
+    """A suggestion as the partner_suggestions e-mail reads it: `.city` and `.reasons`, made when rendered,
+    so each recipient reads the reasons in their own language."""
+
+    def __init__(self, suggestion: Any) -> None:
+        self.suggestion = suggestion
+        self.city = suggestion.candidate
+
+    @property
+    def reasons(self) -> list[str]:
+        return sentences(self.suggestion)
+
+
+def for_mail(suggestion: Any) -> MailSuggestion:
+    return MailSuggestion(suggestion)
+
+
+def not_your_city(city: City) -> str:
+    return _("Only the officers of %(city)s can do this for its suggestions.") % {"city": city.display_name}
+
+
+def same_city() -> str:
+    return _("A city cannot be its own partner.")

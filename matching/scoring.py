@@ -1,0 +1,380 @@
+"""How a candidate partner city is scored: every feature, every weight and every hard rule, in one place.
+
+The score of the pair (city i, candidate j) is a weighted sum of features that are
+all symmetric in i and j, so that one formula ranks both directions:
+
+=================  ==============================================================
+feature            value for the pair (i, j)
+=================  ==============================================================
+complementarity    topics i needs that j has expertise in or published practices
+                   on, plus the same the other way round (a count)
+similar_scale      -|log10 population_i - log10 population_j|  (0: the same size)
+size               log10 population_i + log10 population_j  (big cities twin more)
+distance           -log10(great-circle km + 100)
+border             1 when the two countries share a land border and the cities
+                   are at most BORDER_KM apart
+common_partners    log(1 + number of cities partnered with both)
+country_pair       log(1 + partnerships already joining the two countries)
+partners_in_country  log(1 + partners j has in i's country) + the same the other way
+activity           log(1 + partnerships of i) + log(1 + partnerships of j)
+hubs               log(1 + partnerships of i) * log(1 + partnerships of j)  (active cities pair up)
+=================  ==============================================================
+
+Hard rules, applied after scoring: never the city itself, never a city of the same
+country unless asked, never a city it has an unfinished or active agreement with,
+never a candidate its officers dismissed ("Not interested").
+
+Everything is computed with NumPy over a block of cities against all cities (a
+(block, N) array per step), never with a Python loop over pairs: memory is bounded
+by the block size, so 100,000 cities run in the same memory as 8,000, only longer.
+
+WEIGHTS were fitted, not guessed: `manage.py evaluate_matching --pairs
+data/sco_twinnings.csv --refit` fits a conditional logit (each real partnership
+against 400 sampled candidates of its city, with the partnership itself left out
+of every graph feature, weights kept at or above zero), then scales one weight at
+a time while recall@10 improves on inner splits of the same pairs, and prints the
+weights to paste below (matching/fitting.py). The topic
+weight cannot be fitted (the real profiles list no needs or expertise yet); it is set
+so that one matching topic outweighs a country pair of average intensity.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+FEATURES = (
+    "complementarity",
+    "similar_scale",
+    "size",
+    "distance",
+    "border",
+    "common_partners",
+    "country_pair",
+    "partners_in_country",
+    "activity",
+    "hubs",
+)
+
+# Fitted on the 444 cross-border city pairs of data/sco_twinnings.csv that match the directory
+# (seed 1): conditional logit, then a coordinate search on recall@10 over 3 inner splits
+# (matching/fitting.py). Refit: `manage.py evaluate_matching --pairs data/sco_twinnings.csv --refit`.
+# "border" came out at zero: on the real pairs distance already says it; it still gives a reason.
+WEIGHTS: dict[str, float] = {
+    "complementarity": 1.5,
+    "similar_scale": 0.3518,
+    "size": 0.344,
+    "distance": 0.807,
+    "border": 0.0,
+    "common_partners": 0.45,
+    "country_pair": 0.162,
+    "partners_in_country": 0.05,
+    "activity": 0.15,
+    "hubs": 0.15,
+}
+
+# Cities of neighbouring countries at most this far apart count as neighbours across a border.
+BORDER_KM = 500.0
+EARTH_RADIUS_KM = 6371.0
+# Suggestions kept per city.
+TOP_K = 10
+# Scores are rounded before ranking, so that a block of one city and a block of many
+# (whose float sums may differ in the last bit) rank the same candidates the same way.
+SCORE_DECIMALS = 5
+
+# Land borders between SCO member states and partners (ISO codes, each pair once).
+LAND_BORDERS = frozenset(
+    frozenset(pair.split("-"))
+    for pair in (
+        "CN-RU CN-IN CN-PK CN-KZ CN-KG CN-TJ CN-MN CN-AF CN-NP CN-MM CN-LA "
+        "RU-KZ RU-BY RU-MN RU-AZ KZ-KG KZ-UZ KZ-TM KG-UZ KG-TJ TJ-UZ TJ-AF UZ-AF UZ-TM "
+        "IN-PK IN-NP IN-MM IN-BD IR-PK IR-AF IR-TM IR-AZ IR-AM IR-TR PK-AF AZ-AM AZ-TR AM-TR "
+        "BY-RU"
+    ).split()
+)
+
+
+@dataclass
+class CityTable:
+    """What the matcher knows of every city, as arrays aligned by position (cities sorted by id).
+
+    `edges` are the partnerships of the graph features (positions, each pair once);
+    `blocked` the pairs never suggested either way (an unfinished or active agreement);
+    `dismissed` the (city, candidate) pairs a city said "Not interested" to.
+    """
+
+    ids: npt.NDArray[np.int64]
+    country: npt.NDArray[np.int32]
+    country_codes: Sequence[str]
+    population: npt.NDArray[np.float64]
+    latitude: npt.NDArray[np.float64]
+    longitude: npt.NDArray[np.float64]
+    needs: npt.NDArray[np.bool_]
+    expertise: npt.NDArray[np.bool_]
+    practices: npt.NDArray[np.int32]
+    edges: npt.NDArray[np.int64]
+    blocked: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros((0, 2), np.int64))
+    dismissed: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros((0, 2), np.int64))
+    geonameids: npt.NDArray[np.int64] | None = None
+
+    def __post_init__(self) -> None:
+        size = len(self.ids)
+        self.position = {int(city_id): index for index, city_id in enumerate(self.ids)}
+        self.by_geonameid = (
+            {} if self.geonameids is None else {int(value): index for index, value in enumerate(self.geonameids)}
+        )
+        self.log_population = np.log10(np.maximum(self.population, 1.0)).astype(np.float32)
+        self.lat_rad = np.radians(self.latitude)
+        self.lon_rad = np.radians(self.longitude)
+        self.offers = self.expertise | (self.practices > 0)
+        self.needs_f = self.needs.astype(np.float32)
+        self.offers_f = self.offers.astype(np.float32)
+        edges = self.edges.reshape(-1, 2)
+        both = np.concatenate([edges, edges[:, ::-1]]) if len(edges) else np.zeros((0, 2), np.int64)
+        # Adjacency in CSR form: neighbours of i are indices[indptr[i]:indptr[i + 1]].
+        order = np.lexsort((both[:, 1], both[:, 0]))
+        both = both[order]
+        self.neighbours = both[:, 1]
+        self.indptr = np.zeros(size + 1, np.int64)
+        np.cumsum(np.bincount(both[:, 0], minlength=size), out=self.indptr[1:])
+        self.degree = np.diff(self.indptr).astype(np.float32)
+        countries = len(self.country_codes)
+        self.country_pairs = np.zeros((countries, countries), np.float32)
+        np.add.at(self.country_pairs, (self.country[edges[:, 0]], self.country[edges[:, 1]]), 1)
+        np.add.at(self.country_pairs, (self.country[edges[:, 1]], self.country[edges[:, 0]]), 1)
+        np.fill_diagonal(self.country_pairs, np.diag(self.country_pairs) / 2)
+        # Partners each city has in each country.
+        self.partners_by_country = np.zeros((size, countries), np.float32)
+        np.add.at(self.partners_by_country, (both[:, 0], self.country[both[:, 1]]), 1)
+        self.log_country_pairs = np.log1p(self.country_pairs)
+        self.log_partners_by_country = np.log1p(self.partners_by_country)
+        self.log_degree = np.log1p(self.degree)
+        self.unit = np.stack(
+            [
+                np.cos(self.lat_rad) * np.cos(self.lon_rad),
+                np.cos(self.lat_rad) * np.sin(self.lon_rad),
+                np.sin(self.lat_rad),
+            ],
+            axis=1,
+        )
+        self.borders = np.zeros((countries, countries), np.bool_)
+        for a, code_a in enumerate(self.country_codes):
+            for b, code_b in enumerate(self.country_codes):
+                self.borders[a, b] = frozenset({code_a, code_b}) in LAND_BORDERS
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def common_partners(self, rows: npt.NDArray[np.int64]) -> npt.NDArray[np.float32]:
+        """(len(rows), N): how many partners each row city shares with every city, by joining edge lists."""
+        counts = np.zeros((len(rows), len(self)), np.float32)
+        starts, ends = self.indptr[rows], self.indptr[rows + 1]
+        lengths = ends - starts
+        if not lengths.sum():
+            return counts
+        # Every path row -> partner k -> partner j of k, enumerated with repeat/cumsum, no Python loop.
+        local = np.repeat(np.arange(len(rows)), lengths)
+        middle = self.neighbours[_ranges(starts, lengths)]
+        second_lengths = self.indptr[middle + 1] - self.indptr[middle]
+        local = np.repeat(local, second_lengths)
+        far = self.neighbours[_ranges(self.indptr[middle], second_lengths)]
+        np.add.at(counts, (local, far), 1)
+        return counts
+
+
+def _ranges(starts: npt.NDArray[np.int64], lengths: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """The concatenation of range(start, start + length) for every pair, vectorised."""
+    total = int(lengths.sum())
+    if total == 0:
+        return np.zeros(0, np.int64)
+    offsets = np.repeat(np.cumsum(lengths) - lengths, lengths)
+    return np.repeat(starts, lengths) + np.arange(total) - offsets
+
+
+def distance_km(table: CityTable, rows: npt.NDArray[np.int64], cols: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+    """Great-circle distance (haversine) between broadcastable index arrays."""
+    lat1, lat2 = table.lat_rad[rows], table.lat_rad[cols]
+    half = (
+        np.sin((lat2 - lat1) / 2) ** 2
+        + np.cos(lat1) * np.cos(lat2) * np.sin((table.lon_rad[cols] - table.lon_rad[rows]) / 2) ** 2
+    )
+    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(half, 0.0, 1.0)))
+
+
+def features(
+    table: CityTable,
+    rows: npt.NDArray[np.int64],
+    common: npt.NDArray[np.float32] | None = None,
+    cols: npt.NDArray[np.int64] | None = None,
+    only: Collection[str] = FEATURES,
+) -> Iterator[tuple[str, npt.NDArray[np.float32]]]:
+    """Each feature of the row cities against every city, as (len(rows), N) arrays, one at a time so that
+    only one is held with the score; or, given `cols` (len(rows), k), against those candidates only.
+    Features not in `only` are neither computed nor yielded."""
+    r = rows[:, None]
+    c = np.arange(len(table))[None, :] if cols is None else cols
+    if "complementarity" in only:
+        if cols is None:
+            both_ways = table.needs_f[rows] @ table.offers_f.T + table.offers_f[rows] @ table.needs_f.T
+        else:
+            both_ways = (table.needs_f[r] * table.offers_f[c]).sum(axis=-1) + (
+                table.offers_f[r] * table.needs_f[c]
+            ).sum(axis=-1)
+        yield "complementarity", both_ways
+    if "similar_scale" in only:
+        yield "similar_scale", -np.abs(table.log_population[r] - table.log_population[c])
+    if "size" in only:
+        yield "size", table.log_population[r] + table.log_population[c]
+    if "distance" in only or "border" in only:
+        # The angle between the cities' unit vectors: one matrix product for the whole block.
+        cosine = table.unit[rows] @ table.unit.T if cols is None else (table.unit[r] * table.unit[c]).sum(axis=-1)
+        kilometres = EARTH_RADIUS_KM * np.arccos(np.clip(cosine, -1.0, 1.0))
+        del cosine
+        if "distance" in only:
+            yield "distance", -np.log10(kilometres + 100.0).astype(np.float32)
+        if "border" in only:
+            near = table.borders[table.country[r], table.country[c]] & (kilometres <= BORDER_KM)
+            yield "border", near.astype(np.float32)
+        del kilometres
+    if "common_partners" in only:
+        if common is None:
+            common = table.common_partners(rows)
+        yield "common_partners", np.log1p(common if cols is None else np.take_along_axis(common, cols, axis=1))
+    if "country_pair" in only:
+        yield "country_pair", table.log_country_pairs[table.country[r], table.country[c]]
+    if "partners_in_country" in only:
+        yield (
+            "partners_in_country",
+            table.log_partners_by_country[c, table.country[r]] + table.log_partners_by_country[r, table.country[c]],
+        )
+    if "activity" in only:
+        yield "activity", table.log_degree[r] + table.log_degree[c]
+    if "hubs" in only:
+        yield "hubs", table.log_degree[r] * table.log_degree[c]
+
+
+def allowed(table: CityTable, rows: npt.NDArray[np.int64], *, same_country: bool = False) -> npt.NDArray[np.bool_]:
+    """(len(rows), N): the hard rules. False for the city itself, its own country (unless asked),
+    a city it has an unfinished or active agreement with, and a candidate it dismissed."""
+    mask = np.ones((len(rows), len(table)), np.bool_)
+    mask[np.arange(len(rows)), rows] = False
+    if not same_country:
+        mask &= table.country[rows][:, None] != table.country[None, :]
+    local = np.full(len(table), -1, np.int64)
+    local[rows] = np.arange(len(rows))
+    for first, second in ((0, 1), (1, 0)):
+        pairs = table.blocked
+        hit = local[pairs[:, first]] >= 0
+        mask[local[pairs[hit, first]], pairs[hit, second]] = False
+    hit = local[table.dismissed[:, 0]] >= 0
+    mask[local[table.dismissed[hit, 0]], table.dismissed[hit, 1]] = False
+    return mask
+
+
+def score_block(
+    table: CityTable,
+    rows: npt.NDArray[np.int64],
+    weights: Mapping[str, float] = WEIGHTS,
+    common: npt.NDArray[np.float32] | None = None,
+) -> npt.NDArray[np.float32]:
+    """(len(rows), N): the weighted score of every pair, before the hard rules."""
+    score = np.zeros((len(rows), len(table)), np.float32)
+    used = [name for name in FEATURES if weights.get(name, 0.0)]
+    for name, values in features(table, rows, common, only=used):
+        score += np.float32(weights[name]) * values
+    return score
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """The top candidates of one city: positions in the table, scores and raw components."""
+
+    city: int
+    candidates: list[int]
+    scores: list[float]
+    components: list[dict[str, float]]
+
+
+@dataclass(frozen=True)
+class TopArrays:
+    """The top k of each row city as arrays: candidate positions, scores (-inf where fewer were allowed),
+    and each feature's value for those pairs."""
+
+    rows: npt.NDArray[np.int64]
+    top: npt.NDArray[np.int64]
+    scores: npt.NDArray[np.float32]
+    features: dict[str, npt.NDArray[np.float32]]
+
+
+def rank_arrays(
+    table: CityTable,
+    rows: npt.NDArray[np.int64],
+    *,
+    k: int = TOP_K,
+    weights: Mapping[str, float] = WEIGHTS,
+    same_country: bool = False,
+) -> TopArrays:
+    """The top k allowed candidates of each row city, best first; ties go to the lower city id."""
+    rows = np.asarray(rows, np.int64)
+    common = table.common_partners(rows)
+    score = np.round(score_block(table, rows, weights, common), SCORE_DECIMALS)
+    score[~allowed(table, rows, same_country=same_country)] = -np.inf
+    k = min(k, len(table))
+    # Candidates sorted by (score desc, position asc); positions follow city ids, so ties go to the lower id.
+    top = (
+        np.argpartition(-score, k - 1, axis=1)[:, :k]
+        if k < len(table)
+        else np.tile(np.arange(len(table)), (len(rows), 1))
+    )
+    top_scores = np.take_along_axis(score, top, axis=1)
+    order = np.lexsort((top, -top_scores), axis=1)
+    top = np.take_along_axis(top, order, axis=1)
+    top_scores = np.take_along_axis(top_scores, order, axis=1)
+    # A tie at the k-th place: argpartition may pick any of the tied; settle them by id over the full row.
+    cut = top_scores[:, -1:]
+    needs_fix = np.isfinite(cut[:, 0]) & ((score == cut).sum(axis=1) > (top_scores == cut).sum(axis=1))
+    for tied in np.flatnonzero(needs_fix):
+        full = np.lexsort((np.arange(len(table)), -score[tied]))[:k]
+        top[tied], top_scores[tied] = full, score[tied, full]
+    return TopArrays(rows=rows, top=top, scores=top_scores, features=dict(features(table, rows, common, cols=top)))
+
+
+def rank_block(
+    table: CityTable,
+    rows: npt.NDArray[np.int64],
+    *,
+    k: int = TOP_K,
+    weights: Mapping[str, float] = WEIGHTS,
+    same_country: bool = False,
+) -> list[Ranked]:
+    """rank_arrays() as one Ranked per row city."""
+    found = rank_arrays(table, rows, k=k, weights=weights, same_country=same_country)
+    results = []
+    for local, row in enumerate(found.rows.tolist()):
+        keep = np.isfinite(found.scores[local])
+        results.append(
+            Ranked(
+                city=row,
+                candidates=found.top[local][keep].tolist(),
+                scores=found.scores[local][keep].tolist(),
+                components=[
+                    {name: round(float(found.features[name][local, n]), 6) for name in FEATURES}
+                    for n in np.flatnonzero(keep)
+                ],
+            )
+        )
+    return results
+
+
+def blocks(size: int, block_size: int) -> list[tuple[int, int]]:
+    """(start, stop) of the blocks that cover positions 0..size."""
+    return [(start, min(start + block_size, size)) for start in range(0, size, block_size)]
+
+
+def block_size_for(size: int, *, budget_bytes: int = 256 * 1024 * 1024) -> int:
+    """Rows per block so that the few (block, N) float arrays alive at once stay within the budget."""
+    arrays_alive = 8  # score, one feature, distances (float64 counts twice), mask, common partners, temporaries
+    return max(1, min(size, budget_bytes // max(1, size * 4 * arrays_alive)))

@@ -1,0 +1,267 @@
+"""Computing, storing, dismissing and mailing partner suggestions.
+
+The rules: a city's suggestions are replaced all together in one transaction, and
+the same inputs give the same rows; a change to a city's profile, agreements or
+practices recomputes that city after the commit, once for a burst of changes; a
+full recompute is a chord of block tasks whose callback swaps every result in at once.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Collection, Iterable, Sequence
+from typing import Any
+
+import numpy as np
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from cities import events as city_events
+from cities.models import City
+from matching import reasons, scoring
+from matching.inputs import load_table, topic_ids
+from matching.models import Dismissal, PendingRecompute, RecomputeBlock, RecomputeRun, Suggestion, WeeklyDigest
+from notifications.services import notify
+from sco_portal.errors import DomainError
+
+# One block's results as they travel from a block task to the chord's callback:
+# (city id, [(candidate id, score, components), ...]) for each city of the block.
+BlockResult = list[tuple[int, list[tuple[int, float, dict[str, Any]]]]]
+
+# More changed cities than this at once (an import) start a full recompute instead of one task per city.
+FULL_RECOMPUTE_ABOVE = 50
+
+
+def matching_queue() -> dict[str, str]:
+    """The queue option of matching's tasks, when one is configured (MATCHING_QUEUE)."""
+    queue = getattr(settings, "MATCHING_QUEUE", "")
+    return {"queue": queue} if queue else {}
+
+
+def rank_rows(table: scoring.CityTable, rows: np.ndarray[Any, Any], topics: Sequence[int]) -> BlockResult:
+    """The ranked candidates of these table rows with their components and reasons, by city id."""
+    found = scoring.rank_arrays(table, rows)
+    found_reasons = reasons.codes_block(table, found, topics)
+    ids = table.ids.tolist()
+    scores = found.scores.tolist()
+    tops = found.top.tolist()
+    feature_values = {name: np.round(values, 6).tolist() for name, values in found.features.items()}
+    result: BlockResult = []
+    for local, row in enumerate(found.rows.tolist()):
+        ranked = []
+        for n, candidate in enumerate(tops[local]):
+            if scores[local][n] == float("-inf"):
+                break
+            components = {
+                "features": {name: feature_values[name][local][n] for name in scoring.FEATURES},
+                "reasons": found_reasons[local][n],
+            }
+            ranked.append((ids[candidate], scores[local][n], components))
+        result.append((ids[row], ranked))
+    return result
+
+
+def write_suggestions(
+    results: Iterable[tuple[int, list[tuple[int, float, dict[str, Any]]]]], *, replace_all: bool
+) -> int:
+    """Replace the suggestions of these cities (or of every city) with the results; call inside a transaction."""
+    results = list(results)
+    now = timezone.now()
+    if replace_all:
+        Suggestion.objects.all().delete()
+    else:
+        Suggestion.objects.filter(city_id__in=[city for city, _rows in results]).delete()
+    rows = [
+        Suggestion(
+            city_id=city,
+            candidate_id=candidate,
+            score=score,
+            rank=rank,
+            components=components,
+            computed_at=now,
+        )
+        for city, ranked in results
+        for rank, (candidate, score, components) in enumerate(ranked, start=1)
+    ]
+    Suggestion.objects.bulk_create(rows, batch_size=2000)
+    return len(rows)
+
+
+# -- one city -------------------------------------------------------------------------------
+
+
+def recompute_city(*, city_id: int) -> int:
+    """Recompute one city's suggestions now and replace them in one transaction; returns how many.
+
+    Deletes the city's pending claim first, before reading anything: a change
+    committed after this point makes a new claim and a new task, so none is missed.
+    """
+    PendingRecompute.objects.filter(city_id=city_id).delete()
+    table = load_table()
+    if city_id not in table.position:
+        return 0
+    results = rank_rows(table, np.array([table.position[city_id]]), topic_ids())
+    with transaction.atomic():
+        return write_suggestions(results, replace_all=False)
+
+
+def schedule_city_recompute(city_ids: Collection[int]) -> None:
+    """Recompute these cities after the current transaction commits, once for a burst of changes.
+
+    The PendingRecompute row is the claim: only the change that creates it enqueues
+    a task, after a short countdown that lets the rest of a burst arrive. Many
+    cities at once (an import) start one full recompute instead.
+    """
+    from matching import tasks
+
+    if len(city_ids) > FULL_RECOMPUTE_ABOVE:
+        transaction.on_commit(lambda: start_full_recompute())
+        return
+    existing = set(PendingRecompute.objects.filter(city_id__in=city_ids).values_list("city_id", flat=True))
+    new = [city_id for city_id in city_ids if city_id not in existing]
+    created = PendingRecompute.objects.bulk_create(
+        [PendingRecompute(city_id=city_id) for city_id in new], ignore_conflicts=True
+    )
+    countdown = getattr(settings, "MATCHING_RECOMPUTE_COUNTDOWN", 5)
+    for row in created:
+        tasks.recompute_city.apply_async_on_commit(args=[row.city_id], countdown=countdown, **matching_queue())
+
+
+# -- every city: a chord of blocks ------------------------------------------------------------
+
+
+def block_ranges(size: int) -> list[tuple[int, int]]:
+    block_size = getattr(settings, "MATCHING_BLOCK_SIZE", 0) or scoring.block_size_for(size)
+    return scoring.blocks(size, block_size)
+
+
+def start_full_recompute(*, by: User | None = None) -> RecomputeRun:
+    """Queue a full recompute: one task per block of cities, then one callback that swaps the results in."""
+    from celery import chord
+
+    from matching import tasks
+
+    size = City.objects.count()
+    ranges = block_ranges(size)
+    with transaction.atomic():
+        run = RecomputeRun.objects.create(block_count=len(ranges), city_count=size, requested_by=by)
+        RecomputeBlock.objects.bulk_create([RecomputeBlock(run=run, number=number) for number in range(len(ranges))])
+    options = matching_queue()
+    header = [
+        tasks.compute_block.si(run.pk, number, start, stop).set(**options)
+        for number, (start, stop) in enumerate(ranges)
+    ]
+    chord(header)(tasks.swap_suggestions.s(run.pk).set(**options))
+    return run
+
+
+def compute_block(*, run_id: int, number: int, start: int, stop: int) -> BlockResult:
+    """Score one block of cities (positions start..stop in id order) and mark the block finished.
+
+    Safe to run twice: the result is the same, and the block is marked once.
+    """
+    RecomputeRun.objects.filter(pk=run_id, status=RecomputeRun.Status.QUEUED).update(status=RecomputeRun.Status.RUNNING)
+    table = load_table()
+    results = rank_rows(table, np.arange(start, min(stop, len(table))), topic_ids())
+    RecomputeBlock.objects.filter(run_id=run_id, number=number, finished_at__isnull=True).update(
+        finished_at=timezone.now()
+    )
+    return results
+
+
+@transaction.atomic
+def swap_suggestions(*, run_id: int, block_results: Sequence[BlockResult]) -> int:
+    """Write every city's new suggestions in one transaction and close the run.
+
+    Safe to run twice: the run row is locked and a finished run is left alone. A run
+    older than one that already finished does not overwrite the newer results.
+    """
+    run = RecomputeRun.objects.select_for_update().get(pk=run_id)
+    if run.status in (RecomputeRun.Status.DONE, RecomputeRun.Status.FAILED):
+        return run.suggestion_count
+    newer = RecomputeRun.objects.filter(status=RecomputeRun.Status.DONE, created_at__gt=run.created_at).exists()
+    count = 0 if newer else write_suggestions((row for block in block_results for row in block), replace_all=True)
+    run.status = RecomputeRun.Status.DONE
+    run.suggestion_count = count
+    run.finished_at = timezone.now()
+    run.save(update_fields=["status", "suggestion_count", "finished_at"])
+    return count
+
+
+def fail_run(*, run_id: int, error: str) -> None:
+    RecomputeRun.objects.filter(pk=run_id).exclude(status=RecomputeRun.Status.DONE).update(
+        status=RecomputeRun.Status.FAILED, error=error[:2000], finished_at=timezone.now()
+    )
+
+
+# -- what officers do --------------------------------------------------------------------------
+
+
+def can_act_for(user: Any, city: City) -> bool:
+    """The city's own active officers dismiss candidates and propose partnerships from its suggestions."""
+    return bool(
+        isinstance(user, User) and user.is_active and user.role == User.Role.OFFICER and user.city_id == city.pk
+    )
+
+
+@transaction.atomic
+def dismiss_candidate(*, city: City, candidate: City, by: User) -> Dismissal:
+    """ "Not interested": the candidate is no longer suggested to this city; its list is recomputed after commit."""
+    if not can_act_for(by, city):
+        from sco_portal.errors import NotPermittedError
+
+        raise NotPermittedError(reasons.not_your_city(city))
+    if city.pk == candidate.pk:
+        raise DomainError(reasons.same_city())
+    dismissal, _created = Dismissal.objects.get_or_create(city=city, candidate=candidate, defaults={"dismissed_by": by})
+    Suggestion.objects.filter(city=city, candidate=candidate).delete()
+    schedule_city_recompute([city.pk])
+    return dismissal
+
+
+@transaction.atomic
+def undo_dismissal(*, city: City, candidate: City, by: User) -> None:
+    """The officer changes their mind: the candidate may be suggested again."""
+    if not can_act_for(by, city):
+        from sco_portal.errors import NotPermittedError
+
+        raise NotPermittedError(reasons.not_your_city(city))
+    Dismissal.objects.filter(city=city, candidate=candidate).delete()
+    schedule_city_recompute([city.pk])
+
+
+# -- the weekly e-mail ----------------------------------------------------------------------------
+
+
+def week_of(day: datetime.date) -> datetime.date:
+    return day - datetime.timedelta(days=day.weekday())
+
+
+def send_weekly_suggestions(*, today: datetime.date | None = None) -> int:
+    """E-mail each city's officers its suggestions, once per ISO week (the WeeklyDigest row is the claim)."""
+    week = week_of(today or timezone.localdate())
+    officers: dict[int, list[User]] = {}
+    for person in User.objects.filter(role=User.Role.OFFICER, is_active=True, city__isnull=False):
+        assert person.city_id is not None
+        officers.setdefault(person.city_id, []).append(person)
+    sent = 0
+    for city in City.objects.filter(pk__in=officers).select_related("country").order_by("pk"):
+        suggestions = list(
+            Suggestion.objects.filter(city=city).select_related("candidate__country", "city").order_by("rank")
+        )
+        if not suggestions:
+            continue
+        with transaction.atomic():
+            _digest, created = WeeklyDigest.objects.get_or_create(city=city, week=week)
+            if not created:
+                continue
+            notify(
+                event=city_events.PARTNER_SUGGESTIONS,
+                recipients=officers[city.pk],
+                context={"city": city, "suggestions": [reasons.for_mail(suggestion) for suggestion in suggestions]},
+                occurrence=f"city:{city.pk}:partner-suggestions:{week.isoformat()}",
+            )
+        sent += 1
+    return sent

@@ -1,0 +1,50 @@
+"""Celery tasks of partner matching: each takes ids, calls the service, and is safe to run twice."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import shared_task
+from django.db import OperationalError
+
+from matching import services
+
+# Acknowledged after they ran (a killed worker's task runs again, harmlessly: every task
+# here gives the same rows twice), bounded in time, retried with back-off when the
+# database is briefly unreachable.
+SAFE = {
+    "acks_late": True,
+    "autoretry_for": (OperationalError, ConnectionError),
+    "max_retries": 3,
+    "retry_backoff": True,
+}
+
+
+@shared_task(soft_time_limit=50, time_limit=60, **SAFE)
+def recompute_city(city_id: int) -> int:
+    """One city's suggestions, enqueued on commit when its profile, agreements or practices change."""
+    return services.recompute_city(city_id=city_id)
+
+
+@shared_task(soft_time_limit=240, time_limit=300, **SAFE)
+def compute_block(run_id: int, number: int, start: int, stop: int) -> services.BlockResult:
+    """One block of a full recompute; the results go to the chord's callback."""
+    return services.compute_block(run_id=run_id, number=number, start=start, stop=stop)
+
+
+@shared_task(soft_time_limit=240, time_limit=300, **SAFE)
+def swap_suggestions(block_results: list[Any], run_id: int) -> int:
+    """The chord's callback: every block's results written in one transaction."""
+    return services.swap_suggestions(run_id=run_id, block_results=block_results)
+
+
+@shared_task(soft_time_limit=50, time_limit=60, **SAFE)
+def recompute_all() -> int:
+    """The weekly full recompute (beat): queues the chord and returns the run's id."""
+    return services.start_full_recompute().pk
+
+
+@shared_task(soft_time_limit=1700, time_limit=1800, **SAFE)
+def send_partner_suggestions() -> int:
+    """The weekly e-mail to each city's officers. Safe to run twice: one per city and week."""
+    return services.send_weekly_suggestions()

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from cities.models import City
+from matching import reasons, services
+from matching.models import Dismissal, Suggestion
+
+register = template.Library()
+
+
+@register.inclusion_tag("matching/_city_suggestions.html", takes_context=True)
+def suggested_partners(context: dict[str, Any], city: City) -> dict[str, Any]:
+    """A city page's suggested partners with their reasons; its officers may propose or dismiss."""
+    user = context["request"].user
+    suggestions = list(
+        Suggestion.objects.filter(city=city).select_related("city__country", "candidate__country").order_by("rank")
+    )
+    names = reasons.topic_names()
+    rows = [(suggestion, reasons.sentences(suggestion, names)) for suggestion in suggestions]
+    acts = services.can_act_for(user, city)
+    dismissed = (
+        list(Dismissal.objects.filter(city=city).select_related("candidate__country").order_by("-created_at"))
+        if acts
+        else []
+    )
+    return {"city": city, "rows": rows, "can_act": acts, "dismissed": dismissed, "request": context["request"]}

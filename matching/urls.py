@@ -1,0 +1,10 @@
+from django.urls import path
+
+from matching import views
+
+app_name = "matching"
+urlpatterns = [
+    path("recompute/", views.recompute, name="recompute"),
+    path("<int:pk>/dismiss/<int:candidate_pk>/", views.dismiss, name="dismiss"),
+    path("<int:pk>/undo/<int:candidate_pk>/", views.undo, name="undo"),
+]

@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from cities.models import City
+from matching import services
+from matching.models import RecomputeRun
+
+
+def _pair(request: HttpRequest, pk: int, candidate_pk: int) -> tuple[City, City]:
+    city = get_object_or_404(City, pk=pk)
+    candidate = get_object_or_404(City, pk=candidate_pk)
+    if not services.can_act_for(request.user, city):
+        raise PermissionDenied(_("Only the officers of %(city)s can do this for its suggestions.") % {"city": city})
+    return city, candidate
+
+
+@login_required
+@require_POST
+def dismiss(request: HttpRequest, pk: int, candidate_pk: int) -> HttpResponse:
+    city, candidate = _pair(request, pk, candidate_pk)
+    services.dismiss_candidate(city=city, candidate=candidate, by=request.user)  # type: ignore[arg-type]
+    messages.success(
+        request,
+        _("%(candidate)s will not be suggested to %(city)s again. You can undo this below.")
+        % {"candidate": candidate.display_name, "city": city.display_name},
+    )
+    return redirect(city.get_absolute_url() + "#suggestions")
+
+
+@login_required
+@require_POST
+def undo(request: HttpRequest, pk: int, candidate_pk: int) -> HttpResponse:
+    city, candidate = _pair(request, pk, candidate_pk)
+    services.undo_dismissal(city=city, candidate=candidate, by=request.user)  # type: ignore[arg-type]
+    messages.success(request, _("%(candidate)s may be suggested again.") % {"candidate": candidate.display_name})
+    return redirect(city.get_absolute_url() + "#suggestions")
+
+
+@staff_member_required
+def recompute(request: HttpRequest) -> HttpResponse:
+    """Staff start a full recompute and watch its progress (the page refreshes itself while it runs)."""
+    if request.method == "POST":
+        services.start_full_recompute(by=request.user)  # type: ignore[arg-type]
+        return redirect("matching:recompute")
+    run = RecomputeRun.objects.first()
+    in_progress = run is not None and run.status in (RecomputeRun.Status.QUEUED, RecomputeRun.Status.RUNNING)
+    return render(request, "matching/recompute.html", {"run": run, "in_progress": in_progress})

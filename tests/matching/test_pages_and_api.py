@@ -1,0 +1,108 @@
+"""The city page's suggested partners, what officers may do there, the staff page and the API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+from rest_framework.test import APIClient
+
+from accounts.models import User
+from matching import services
+from matching.models import Dismissal, RecomputeRun, Suggestion
+from tests.conftest import login
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def computed(world: dict[str, Any]) -> dict[str, Any]:
+    services.start_full_recompute()
+    return world
+
+
+def test_a_visitor_sees_suggested_partners_with_reasons_but_no_actions(computed: dict[str, Any]) -> None:
+    almaty = computed["cities"]["Almaty"]
+    first = Suggestion.objects.filter(city=almaty).select_related("candidate").get(rank=1)
+    page = Client().get(f"/cities/{almaty.pk}/").content.decode()
+    assert "Suggested partners" in page
+    assert first.candidate.display_name in page
+    assert "km apart" in page
+    assert "Not interested" not in page
+    assert f"/agreements/new/{first.candidate.pk}/" not in page
+
+
+def test_the_citys_officer_may_propose_or_dismiss_from_a_suggestion(computed: dict[str, Any], officer: User) -> None:
+    almaty = computed["cities"]["Almaty"]
+    first = Suggestion.objects.filter(city=almaty).get(rank=1)
+    page = login(officer).get(f"/cities/{almaty.pk}/").content.decode()
+    assert f"/agreements/new/{first.candidate_id}/" in page
+    assert "Not interested" in page
+
+
+def test_not_interested_and_undo_through_the_page(computed: dict[str, Any], officer: User) -> None:
+    almaty = computed["cities"]["Almaty"]
+    first = Suggestion.objects.filter(city=almaty).get(rank=1)
+    client = login(officer)
+    response = client.post(f"/matching/{almaty.pk}/dismiss/{first.candidate_id}/")
+    assert response.status_code == 302
+    assert Dismissal.objects.filter(city=almaty, candidate=first.candidate).exists()
+    page = client.get(f"/cities/{almaty.pk}/").content.decode()
+    assert "Undo" in page
+    client.post(f"/matching/{almaty.pk}/undo/{first.candidate_id}/")
+    assert not Dismissal.objects.exists()
+
+
+def test_an_officer_of_another_city_cannot_dismiss(computed: dict[str, Any], partner_officer: User) -> None:
+    almaty = computed["cities"]["Almaty"]
+    first = Suggestion.objects.filter(city=almaty).get(rank=1)
+    response = login(partner_officer).post(f"/matching/{almaty.pk}/dismiss/{first.candidate_id}/")
+    assert response.status_code == 403
+    assert not Dismissal.objects.exists()
+
+
+def test_the_api_lists_a_citys_suggestions_with_reasons_as_codes_and_sentences(computed: dict[str, Any]) -> None:
+    almaty = computed["cities"]["Almaty"]
+    answer = APIClient().get(f"/api/v1/cities/{almaty.pk}/suggestions/")
+    assert answer.status_code == 200
+    body = answer.json()
+    assert [item["rank"] for item in body] == list(range(1, len(body) + 1))
+    first = body[0]
+    assert {"candidate", "score", "rank", "reasons"} <= set(first)
+    distance = next(reason for reason in first["reasons"] if reason["code"] == "distance")
+    assert distance["numbers"]["km"] > 0
+    assert distance["text"].endswith("km apart")
+
+
+def test_the_api_answers_reasons_in_the_requested_language(computed: dict[str, Any]) -> None:
+    almaty = computed["cities"]["Almaty"]
+    body = APIClient().get(f"/api/v1/cities/{almaty.pk}/suggestions/", HTTP_ACCEPT_LANGUAGE="ru").json()
+    distance = next(reason for reason in body[0]["reasons"] if reason["code"] == "distance")
+    assert "км" in distance["text"]
+
+
+def test_the_api_answers_404_for_an_unknown_city(db: None) -> None:
+    assert APIClient().get("/api/v1/cities/999999/suggestions/").status_code == 404
+
+
+def test_the_suggestions_endpoint_is_in_the_openapi_schema(db: None) -> None:
+    schema = APIClient().get("/api/v1/schema/", HTTP_ACCEPT="application/json").content.decode()
+    assert "/api/v1/cities/{id}/suggestions/" in schema or "/api/v1/cities/{pk}/suggestions/" in schema
+    assert "reasons" in schema
+
+
+def test_staff_start_a_full_recompute_and_see_its_progress(world: dict[str, Any], staff: User) -> None:
+    client = login(staff)
+    response = client.post("/matching/recompute/")
+    assert response.status_code == 302
+    run = RecomputeRun.objects.get()
+    page = client.get("/matching/recompute/").content.decode()
+    assert "<progress" in page and 'value="100"' in page
+    assert run.status == RecomputeRun.Status.DONE
+
+
+def test_the_recompute_page_is_for_staff_only(world: dict[str, Any], officer: User) -> None:
+    response = login(officer).get("/matching/recompute/")
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]

@@ -1,0 +1,173 @@
+"""Suggestions follow their inputs: one city after a commit, every city through the chord, dismissals, e-mail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.core import mail
+
+from accounts.models import User
+from cities import services as city_services
+from cities.forms import CityProfileForm
+from matching import services, tasks
+from matching.models import Dismissal, PendingRecompute, RecomputeRun, Suggestion
+from notifications.models import Message
+from partnerships import services as agreement_services
+from tests.factories import PracticeFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def rows(city: Any = None) -> list[tuple[int, int, int, float]]:
+    queryset = Suggestion.objects.all() if city is None else Suggestion.objects.filter(city=city)
+    return list(queryset.order_by("city_id", "rank").values_list("city_id", "rank", "candidate_id", "score"))
+
+
+def test_a_full_recompute_suggests_partners_abroad_with_reasons(world: dict[str, Any]) -> None:
+    run = services.start_full_recompute()
+    run.refresh_from_db()
+    assert run.status == RecomputeRun.Status.DONE and run.percent == 100
+    bishkek = world["cities"]["Bishkek"]
+    suggestions = list(Suggestion.objects.filter(city=bishkek).select_related("candidate__country"))
+    assert suggestions
+    assert all(s.candidate.country_id != bishkek.country_id for s in suggestions)
+    codes = {reason["code"] for s in suggestions for reason in s.components["reasons"]}
+    assert "distance" in codes
+
+
+def test_running_the_full_recompute_twice_gives_the_same_rows(world: dict[str, Any]) -> None:
+    services.start_full_recompute()
+    first = rows()
+    services.start_full_recompute()
+    assert rows() == first
+
+
+def test_the_swap_step_run_twice_writes_once(world: dict[str, Any]) -> None:
+    run = services.start_full_recompute()
+    run.refresh_from_db()
+    first = rows()
+    Suggestion.objects.all().delete()
+    assert services.swap_suggestions(run_id=run.pk, block_results=[]) == run.suggestion_count
+    assert rows() == []  # a finished run's late callback changes nothing
+    assert first
+
+
+def test_partners_with_an_unfinished_agreement_are_not_suggested(world: dict[str, Any]) -> None:
+    services.start_full_recompute()
+    almaty, tashkent = world["cities"]["Almaty"], world["cities"]["Tashkent"]
+    assert not Suggestion.objects.filter(city=almaty, candidate=tashkent).exists()
+    assert not Suggestion.objects.filter(city=tashkent, candidate=almaty).exists()
+
+
+def test_a_change_to_a_citys_needs_changes_its_suggestions_after_commit_without_a_full_recompute(
+    world: dict[str, Any], officer: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    cities = world["cities"]
+    almaty, samarkand = cities["Almaty"], cities["Samarkand"]
+    services.start_full_recompute()
+    runs = RecomputeRun.objects.count()
+    samarkand.expertise.add(world["topic"])
+    before = rows(almaty)
+    assert (almaty.pk, 1, samarkand.pk) not in [row[:3] for row in before]
+
+    form = CityProfileForm({"needs": [world["topic"].pk], "expertise": []}, instance=almaty)
+    assert form.is_valid(), form.errors
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        city_services.save_city_profile(
+            city=form.save(commit=False), needs=form.cleaned_data["needs"], expertise=form.cleaned_data["expertise"]
+        )
+        assert rows(almaty) == before  # nothing changes before the commit
+    assert callbacks
+    after = Suggestion.objects.filter(city=almaty).order_by("rank").first()
+    assert after is not None and after.candidate == samarkand
+    assert any(reason["code"] == "needs" for reason in after.components["reasons"])
+    assert RecomputeRun.objects.count() == runs
+    assert not PendingRecompute.objects.exists()
+
+
+def test_a_burst_of_changes_to_one_city_enqueues_one_recompute(
+    world: dict[str, Any], monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: Any
+) -> None:
+    sent: list[Any] = []
+    monkeypatch.setattr(tasks.recompute_city, "apply_async", lambda *args, **kwargs: sent.append(kwargs))
+    almaty = world["cities"]["Almaty"]
+    with django_capture_on_commit_callbacks(execute=True):
+        for _change in range(5):
+            services.schedule_city_recompute([almaty.pk])
+    assert len(sent) == 1
+    assert sent[0]["countdown"] > 0
+
+
+def test_a_new_draft_agreement_recomputes_both_cities(
+    world: dict[str, Any], officer: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    services.start_full_recompute()
+    almaty = world["cities"]["Almaty"]
+    first = Suggestion.objects.filter(city=almaty).order_by("rank").first()
+    assert first is not None
+    with django_capture_on_commit_callbacks(execute=True):
+        agreement_services.create_draft(by=officer, initiator=almaty, partner=first.candidate, title="Draft")
+    assert not Suggestion.objects.filter(city=almaty, candidate=first.candidate).exists()
+    assert not Suggestion.objects.filter(city=first.candidate, candidate=almaty).exists()
+
+
+def test_not_interested_hides_the_candidate_until_undone(
+    world: dict[str, Any], officer: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    services.start_full_recompute()
+    almaty = world["cities"]["Almaty"]
+    first = Suggestion.objects.filter(city=almaty).order_by("rank").first()
+    assert first is not None
+    with django_capture_on_commit_callbacks(execute=True):
+        services.dismiss_candidate(city=almaty, candidate=first.candidate, by=officer)
+    assert not Suggestion.objects.filter(city=almaty, candidate=first.candidate).exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.undo_dismissal(city=almaty, candidate=first.candidate, by=officer)
+    assert not Dismissal.objects.exists()
+    assert Suggestion.objects.filter(city=almaty, candidate=first.candidate, rank=1).exists()
+
+
+def test_an_outsider_cannot_dismiss_for_another_city(world: dict[str, Any], outsider: User) -> None:
+    from sco_portal.errors import NotPermittedError
+
+    with pytest.raises(NotPermittedError):
+        services.dismiss_candidate(city=world["cities"]["Almaty"], candidate=world["cities"]["Osh"], by=outsider)
+    assert not Dismissal.objects.exists()
+
+
+def test_the_weekly_email_goes_to_the_officers_once_a_week(
+    world: dict[str, Any], officer: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    services.start_full_recompute()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.send_weekly_suggestions() == 1
+        assert services.send_weekly_suggestions() == 0
+    messages = Message.objects.filter(event="partner_suggestions", recipient=officer)
+    assert messages.count() == 1
+    assert "km apart" in messages.get().text_body
+
+
+def test_the_weekly_email_is_in_the_officers_language(world: dict[str, Any], almaty_city: Any) -> None:
+    russian = UserFactory.create(role=User.Role.OFFICER, city=almaty_city, language="ru")
+    services.start_full_recompute()
+    services.send_weekly_suggestions()
+    body = Message.objects.get(recipient=russian).text_body
+    assert "км" in body
+    assert len(mail.outbox) >= 0
+
+
+def test_a_city_that_needs_a_topic_is_offered_a_city_with_published_practices_on_it(world: dict[str, Any]) -> None:
+    practice_factory = PracticeFactory
+    cities = world["cities"]
+    almaty, kazan = cities["Almaty"], cities["Kazan"]
+    almaty.needs.add(world["topic"])
+    for _number in range(3):
+        practice_factory.create(city=kazan, status="published", topics=[world["topic"]])
+    practice_factory.create(city=cities["Osh"], status="draft", topics=[world["topic"]])
+    services.recompute_city(city_id=almaty.pk)
+    first = Suggestion.objects.filter(city=almaty).get(rank=1)
+    assert first.candidate == kazan
+    reason = next(reason for reason in first.components["reasons"] if reason["code"] == "needs")
+    assert reason["practices"] == 3
+    assert not Suggestion.objects.filter(city=almaty, candidate=cities["Osh"], rank=1).exists()
