@@ -6,7 +6,7 @@ GIN (migration 0001). The query's alphabet picks the language, so «отходо
 Chinese has no word breaks for PostgreSQL to stem, so a query in Chinese characters is a
 substring match, on PostgreSQL over the stored `search_text` with a trigram index (migration
 0003). On SQLite (the embedded mode) every query is a substring match, ranked by
-where it matched.
+where it matched. A translated title (`PracticeTranslation`) matches too, by substring, in every mode.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from django.db import connection, models
 from django.db.models import Case, Q, Value, When
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce
 
 if TYPE_CHECKING:
     from practices.models import PracticeQuerySet
@@ -39,6 +40,19 @@ def search_practices(queryset: PracticeQuerySet, text: str) -> PracticeQuerySet:
     return _full_text_search(queryset, text)
 
 
+def _translated_title(words: list[str]) -> Q:
+    """Practices with a translation whose title holds every word: a reader searches in their own language.
+
+    A subquery, not a join: no duplicate rows and no extra query.
+    """
+    from practices.models import PracticeTranslation
+
+    titles = PracticeTranslation.objects.all()
+    for word in words:
+        titles = titles.filter(title__icontains=word)
+    return Q(pk__in=titles.values("original_id"))
+
+
 def _full_text_search(queryset: PracticeQuerySet, text: str) -> PracticeQuerySet:
     column, config = DOCUMENTS["ru" if CYRILLIC.search(text) else "en"]
     # Raw SQL because the document columns exist on PostgreSQL only; the search is applied to
@@ -47,7 +61,12 @@ def _full_text_search(queryset: PracticeQuerySet, text: str) -> PracticeQuerySet
     query = "websearch_to_tsquery(%s::regconfig, %s)"
     matches = RawSQL(f"{document} @@ {query}", (config, text), output_field=models.BooleanField())
     rank = RawSQL(f"ts_rank({document}, {query})", (config, text), output_field=models.FloatField())
-    return queryset.filter(matches).annotate(search_rank=rank).order_by("-search_rank", "-id")
+    # A translated title matches by substring and ranks below any full-text match of the original.
+    return (
+        queryset.filter(Q(matches) | _translated_title(text.split()))
+        .annotate(search_rank=Coalesce(rank, Value(0.0)))
+        .order_by("-search_rank", "-id")
+    )
 
 
 def _substring_search(queryset: PracticeQuerySet, text: str, *, indexed: bool = False) -> PracticeQuerySet:
@@ -70,8 +89,10 @@ def _substring_search(queryset: PracticeQuerySet, text: str, *, indexed: bool = 
                 | Q(problem__icontains=word)
                 | Q(solution__icontains=word)
             )
+    matches |= _translated_title(words)
     rank = Case(
         When(title__icontains=words[0], then=Value(3.0)),
+        When(_translated_title(words[:1]), then=Value(3.0)),
         When(summary__icontains=words[0], then=Value(2.0)),
         default=Value(1.0),
         output_field=models.FloatField(),
