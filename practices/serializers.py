@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import F, FilteredRelation, Q, QuerySet
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
@@ -21,7 +21,6 @@ from practices.models import (
     PracticeIndicator,
     PracticeTombstone,
     PracticeTransition,
-    PracticeTranslation,
     SustainableDevelopmentGoal,
     validate_attachment,
 )
@@ -231,14 +230,14 @@ def in_reader_language(queryset: QuerySet[Practice], language: str | None = None
     """`queryset` with each practice's title and summary in `language` (the active one by default) where it
     has a translation into it (`shown_title`, `shown_summary`; else null), for values() rows.
 
-    Two subqueries on the translations' (original, language) index, in the page's one query: the list keeps
-    its four queries a page.
+    A left join on the translations' unique (original, language), so at most one row a practice, in the
+    page's one query: the list keeps its four queries a page.
     """
     code = portal_language(language or translation.get_language()) or settings.LANGUAGE_CODE
-    translated = PracticeTranslation.objects.filter(original=OuterRef("pk"), language=code)
     return queryset.annotate(
-        shown_title=Subquery(translated.values("title")[:1]),
-        shown_summary=Subquery(translated.values("summary")[:1]),
+        reader_translation=FilteredRelation("translations", condition=Q(translations__language=code)),
+        shown_title=F("reader_translation__title"),
+        shown_summary=F("reader_translation__summary"),
     )
 
 
