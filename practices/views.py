@@ -55,6 +55,7 @@ def practice_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .filter(topics__in=practice.topics.all())
         .exclude(pk=practice.pk)
         .select_related("city__country")
+        .prefetch_related("translations")
         .distinct()
         .order_by("-published_at", "-id")[:RELATED_PRACTICES]
     )

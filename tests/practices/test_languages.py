@@ -190,3 +190,11 @@ def test_a_chinese_practice_is_not_translated_into_chinese_and_other_languages_k
         assert kazakh.in_language().is_original
     english = reader("en").get(kazakh.get_absolute_url()).content.decode()
     assert "Kazakh" in english and 'id="content-language"' in english
+
+
+def test_related_practices_show_the_readers_language(
+    translated: Practice, practice_in: Callable[..., Practice]
+) -> None:
+    neighbour = practice_in("published", title="Compost in schools", language="en")
+    neighbour.topics.set(translated.topics.all())
+    assert RUSSIAN_TITLE in reader("ru").get(neighbour.get_absolute_url()).content.decode()
