@@ -1,4 +1,4 @@
-"""What the map and the dashboards show: compact rows computed from cities and agreements, cached where public."""
+"""What the map and the dashboards show: rows computed from cities, agreements and practices, cached where public."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from cities.models import City, Country, Topic
 from partnerships.models import Agreement, AgreementQuerySet, AgreementTransition
+from practices.models import Practice, PracticeQuerySet
 
 ON_MAP = Agreement.IN_PROGRESS | {Agreement.Status.ACTIVE, Agreement.Status.SUSPENDED}
 CITIES_CACHE_SECONDS = 600
@@ -168,3 +169,31 @@ def approval_times(user: Any) -> ApprovalTimes:
     )
     overall = round(statistics.median(days.values()), 1) if days else None
     return ApprovalTimes(median_days=overall, count=len(days), by_country=by_country)
+
+
+def published_practices(user: Any) -> PracticeQuerySet:
+    """The published practices `user` may see (published ones are public: everyone sees the same)."""
+    return Practice.objects.visible_to(user).published()
+
+
+def practices_by_topic(user: Any) -> list[tuple[Topic, int]]:
+    """(topic, how many published practices name it) for the topics that have any, most first.
+
+    A practice with two topics counts under both.
+    """
+    counts = Counter(
+        Practice.topics.through.objects.filter(practice__in=published_practices(user)).values_list(
+            "topic_id", flat=True
+        )
+    )
+    topics = Topic.objects.filter(pk__in=counts)
+    return sorted(((topic, counts[topic.pk]) for topic in topics), key=lambda row: (-row[1], row[0].display_name))
+
+
+def practices_by_country(user: Any) -> list[tuple[Country, int]]:
+    """(country, how many published practices its cities share) for the countries that have any, most first."""
+    counts = Counter(published_practices(user).values_list("city__country_id", flat=True))
+    countries = Country.objects.filter(pk__in=counts)
+    return sorted(
+        ((country, counts[country.pk]) for country in countries), key=lambda row: (-row[1], row[0].display_name)
+    )

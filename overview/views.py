@@ -40,10 +40,13 @@ def map_data(request: HttpRequest) -> JsonResponse:
 
 
 def dashboard(request: HttpRequest) -> HttpResponse:
-    """Partnerships by country pair, by status and year, the dormant ones, and how long approval takes."""
+    """Partnerships by country pair, by status and year, the dormant ones, how long approval takes; published
+    practices by topic and by country."""
     statuses = services.agreements_by_status(request.user)
     years = services.agreements_by_year(request.user)
     approval = services.approval_times(request.user)
+    practice_topics = services.practices_by_topic(request.user)
+    practice_countries = services.practices_by_country(request.user)
     return render(
         request,
         "overview/dashboard.html",
@@ -67,6 +70,19 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 [(country.display_name, days) for country, days, _count in approval.by_country],
                 title=_("Median days from proposal to approval, by country"),
                 chart_id="approval-chart",
+            ),
+            "practice_total": services.published_practices(request.user).count(),
+            "practice_topics": practice_topics,
+            "practice_topics_chart": charts.bar_chart(
+                [(topic.display_name, count) for topic, count in practice_topics],
+                title=_("Published practices by topic"),
+                chart_id="practice-topics-chart",
+            ),
+            "practice_countries": practice_countries,
+            "practice_countries_chart": charts.bar_chart(
+                [(country.display_name, count) for country, count in practice_countries],
+                title=_("Published practices by country"),
+                chart_id="practice-countries-chart",
             ),
         },
     )
@@ -101,6 +117,12 @@ def dashboard_csv(request: HttpRequest, name: str) -> HttpResponse:
         times = services.approval_times(user)
         rows = [["country", "median_days", "agreements"], ["", times.median_days or "", times.count]]
         rows += [[country.code, days, count] for country, days, count in times.by_country]
+    elif name == "practice-topics":
+        rows = [["topic", "label", "practices"]]
+        rows += [[topic.slug, topic.display_name, count] for topic, count in services.practices_by_topic(user)]
+    elif name == "practice-countries":
+        rows = [["country", "name", "practices"]]
+        rows += [[country.code, country.display_name, count] for country, count in services.practices_by_country(user)]
     else:
         raise Http404
     response = HttpResponse(content_type="text/csv; charset=utf-8")

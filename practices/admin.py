@@ -13,12 +13,20 @@ from practices.models import (
     PracticeIndicator,
     PracticeTombstone,
     PracticeTransition,
+    PracticeTranslation,
 )
 
 
 class IndicatorInline(admin.TabularInline):
     model = PracticeIndicator
     extra = 0
+
+
+class TranslationInline(admin.TabularInline):
+    model = PracticeTranslation
+    extra = 0
+    fields = ("language", "title", "summary", "translated_by")
+    readonly_fields = ("translated_by",)
 
 
 class TransitionInline(admin.TabularInline):
@@ -54,7 +62,7 @@ class PracticeAdmin(admin.ModelAdmin):
     filter_horizontal = ("topics", "sdgs")
     # The status changes only through the moves (pages, API), never by hand.
     readonly_fields = ("status", "author", "published_at", "created_at", "updated_at")
-    inlines = [IndicatorInline, AttachmentInline, TransitionInline]
+    inlines = [IndicatorInline, TranslationInline, AttachmentInline, TransitionInline]
     # As the city admin: the source link takes https when a person leaves the scheme out.
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 

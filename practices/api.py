@@ -13,6 +13,7 @@ from typing import Any, cast
 from django.db.models import QuerySet
 from django.http import FileResponse, HttpResponseBase, HttpResponseNotModified, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
@@ -38,11 +39,14 @@ from practices.serializers import (
     PracticeMoveSerializer,
     PracticeRowSerializer,
     PracticeSerializer,
+    PracticeTranslationSerializer,
     PracticeWriteSerializer,
     TombstoneSerializer,
+    in_reader_language,
     with_relations,
 )
 from sco_portal import uploads
+from sco_portal.content_languages import portal_language
 
 MOVE_OUTCOME_HEADER = "Move-Outcome"
 MOVE_OUTCOME = OpenApiParameter(
@@ -132,6 +136,13 @@ class PracticeViewSet(
     pagination_class = PracticeCursorPagination
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        # `?lang=` outranks `Accept-Language` (which LocaleMiddleware has applied), as for agreements.
+        if language := portal_language(request.query_params.get("lang")):
+            translation.activate(language)
+            request._request.LANGUAGE_CODE = language
+
     def get_permissions(self) -> list[Any]:
         if self.request.method in SAFE_METHODS:
             return [APIKeyReadOnly()]
@@ -144,7 +155,7 @@ class PracticeViewSet(
         queryset = (
             Practice.objects.visible_to(self.request.user)
             .select_related("city__country")
-            .prefetch_related("topics", "sdgs", "indicators")
+            .prefetch_related("topics", "sdgs", "indicators", "translations")
         )
         if self.action not in ("list", "export_csv", "export_json"):
             queryset = queryset.prefetch_related("attachments", "transitions__actor")
@@ -183,7 +194,8 @@ class PracticeViewSet(
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """The hot path: values() rows and their relations as tuples, written out by PracticeRowSerializer,
         the same records as PracticeSerializer's without a model instance per row."""
-        rows = self.paginate_queryset(self.filter_queryset(self.get_queryset()).values(*ROW_COLUMNS))
+        queryset = in_reader_language(self.filter_queryset(self.get_queryset()))
+        rows = self.paginate_queryset(queryset.values(*ROW_COLUMNS, "shown_title", "shown_summary"))
         assert rows is not None  # the list always pages
         records = PracticeRowSerializer(with_relations(rows), many=True, context=self.get_serializer_context()).data
         return self.get_paginated_response(records)
@@ -209,6 +221,17 @@ class PracticeViewSet(
         data = dict(serializer.validated_data)
         data.pop("city", None)
         services.update_practice(practice=practice, by=_person(request), **data)
+        return self._detail(practice.pk)
+
+    @extend_schema(request=PracticeTranslationSerializer, responses=PracticeDetailSerializer)
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def translations(self, request: Request, pk: str | None = None) -> Response:
+        """The city's officers add or change the title and summary in another of the portal's languages
+        (`en`, `ru`, `zh-hans`); an empty title removes that translation."""
+        practice = self.get_object()
+        serializer = PracticeTranslationSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.save_practice_translation(practice=practice, by=_person(request), **serializer.validated_data)
         return self._detail(practice.pk)
 
     @extend_schema(responses={204: None})

@@ -62,7 +62,7 @@ def for_export(queryset: QuerySet[Practice]) -> QuerySet[Practice]:
     """The rows of an export, with what they carry fetched per chunk rather than per row."""
     return (
         queryset.select_related("city__country")
-        .prefetch_related("topics", "sdgs", "indicators")
+        .prefetch_related("topics", "sdgs", "indicators", "translations")
         .order_by("updated_at", "id")
     )
 

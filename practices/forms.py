@@ -162,3 +162,12 @@ class MoveForm(forms.Form):
         if move == Practice.Move.RETURN:
             self.fields["comment"].required = True
             self.fields["comment"].label = _("What should the author change?")
+
+
+class TranslationForm(forms.Form):
+    """A practice's title and summary in one other language; an empty title removes the translation."""
+
+    title = forms.CharField(label=_("Title"), max_length=200, required=False)
+    summary = forms.CharField(
+        label=_("Summary"), max_length=1000, required=False, widget=forms.Textarea(attrs={"rows": 5})
+    )

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cities.models import City, Topic
 from sco_portal import uploads
+from sco_portal.content_languages import ContentTranslation, HasTranslations, portal_language
 from sco_portal.workflows import TransitionRecord, Workflow, step
 
 # Years a practice's period and its indicators may name.
@@ -103,7 +104,7 @@ class PracticeQuerySet(models.QuerySet["Practice"]):
         return search_practices(self, text)
 
 
-class Practice(Workflow["PracticeTransition"]):
+class Practice(HasTranslations, Workflow["PracticeTransition"]):
     """A practice a city shares: the problem, what was done, the results as indicators, what it cost.
 
     draft → submitted → published | returned (→ submitted again); published → archived.
@@ -233,6 +234,14 @@ class Practice(Workflow["PracticeTransition"]):
     def get_absolute_url(self) -> str:
         return reverse("practices:detail", args=[self.pk])
 
+    @property
+    def original_language(self) -> str:  # type: ignore[override]
+        """`language` as one of the portal's languages ("zh" is "zh-hans"), else as written ("kk").
+
+        The title and summary are written in it; `translations` holds them in the portal's others.
+        """
+        return portal_language(self.language) or self.language
+
     def clean(self) -> None:
         if self.start_year and self.end_year and self.end_year < self.start_year:
             raise ValidationError({"end_year": _("The end year cannot be before the start year.")})
@@ -256,6 +265,19 @@ class Practice(Workflow["PracticeTransition"]):
 
     def archive(self, *, by: Any, comment: str = "") -> PracticeTransition | None:
         return self.make_transition(self.Move.ARCHIVE, by=by, comment=comment)
+
+
+class PracticeTranslation(ContentTranslation):
+    """A practice's title and summary in one of the portal's languages other than its own."""
+
+    original = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="translations")
+
+    class Meta:
+        verbose_name = _("translation")
+        verbose_name_plural = _("translations")
+        constraints = [
+            models.UniqueConstraint(fields=["original", "language"], name="one_practice_translation_per_language"),
+        ]
 
 
 class PracticeIndicator(models.Model):

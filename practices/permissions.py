@@ -59,6 +59,11 @@ def is_city_officer(user: Any, practice: Practice) -> bool:
     return person is not None and person.is_officer and person.city_id == practice.city_id
 
 
+def can_translate(user: Any, practice: Practice) -> bool:
+    """The city's officers write the title and summary in the portal's other languages, whatever the status."""
+    return is_city_officer(user, practice)
+
+
 def moderates(user: Any, practice: Practice) -> bool:
     """A national coordinator of the practice's city's country, or an SCO coordinator."""
     person = _person(user)

@@ -6,7 +6,7 @@ GIN (migration 0001). The query's alphabet picks the language, so «отходо
 Chinese has no word breaks for PostgreSQL to stem, so a query in Chinese characters is a
 substring match, on PostgreSQL over the stored `search_text` with a trigram index (migration
 0003). On SQLite (the embedded mode) every query is a substring match, ranked by
-where it matched.
+where it matched. A translated title (`PracticeTranslation`) matches too, by substring, in every mode.
 """
 
 from __future__ import annotations
@@ -39,39 +39,79 @@ def search_practices(queryset: PracticeQuerySet, text: str) -> PracticeQuerySet:
     return _full_text_search(queryset, text)
 
 
+def _like(word: str) -> str:
+    return "%" + re.sub(r"([%_\\])", r"\\\1", word) + "%"
+
+
+def _translated_title(words: list[str]) -> Q:
+    """Practices with a translation whose title holds every word: a reader searches in their own language.
+
+    A subquery, not a join: no duplicate rows and no extra query.
+    """
+    from practices.models import PracticeTranslation
+
+    titles = PracticeTranslation.objects.all()
+    for word in words:
+        titles = titles.filter(title__icontains=word)
+    return Q(pk__in=titles.values("original_id"))
+
+
+def _or_translated_title(condition: str, params: tuple[str, ...], words: list[str]) -> RawSQL:
+    """PostgreSQL: `condition` (on the outermost practice row, served by an index) or a translated title
+    holding every word.
+
+    The translations' ids come as an array computed once (`id = ANY(ARRAY(…))`), which the primary key's
+    index serves, so PostgreSQL ORs two index scans; an `IN (subquery)` would make it scan every practice.
+    """
+    from practices.models import PracticeTranslation
+
+    table = PracticeTranslation._meta.db_table
+    titles = " AND ".join("UPPER(t.title) LIKE UPPER(%s)" for _word in words)
+    return RawSQL(
+        f'(({condition}) OR "practices_practice"."id" = ANY(ARRAY(SELECT t.original_id FROM "{table}" t '
+        f"WHERE {titles})))",
+        (*params, *(_like(word) for word in words)),
+        output_field=models.BooleanField(),
+    )
+
+
 def _full_text_search(queryset: PracticeQuerySet, text: str) -> PracticeQuerySet:
     column, config = DOCUMENTS["ru" if CYRILLIC.search(text) else "en"]
     # Raw SQL because the document columns exist on PostgreSQL only; the search is applied to
     # the outermost query, whose table keeps its own name.
     document = f'"practices_practice"."{column}"'
     query = "websearch_to_tsquery(%s::regconfig, %s)"
-    matches = RawSQL(f"{document} @@ {query}", (config, text), output_field=models.BooleanField())
+    matches = _or_translated_title(f"{document} @@ {query}", (config, text), text.split())
     rank = RawSQL(f"ts_rank({document}, {query})", (config, text), output_field=models.FloatField())
+    # A translated title matches by substring; its rank is the original's, often 0, so it comes last.
     return queryset.filter(matches).annotate(search_rank=rank).order_by("-search_rank", "-id")
 
 
 def _substring_search(queryset: PracticeQuerySet, text: str, *, indexed: bool = False) -> PracticeQuerySet:
-    """Every word must appear in one of the fields; a title match ranks first, then summary, then the rest.
+    """Every word must appear in one of the fields (or in a translated title); a title match ranks first,
+    then summary, then the rest.
 
     `indexed`: match against PostgreSQL's stored `search_text`, which its trigram index serves.
     """
     words = text.split()
-    matches = Q()
-    for word in words:
-        if indexed:
-            pattern = "%" + re.sub(r"([%_\\])", r"\\\1", word.lower()) + "%"
-            matches &= Q(
-                RawSQL('"practices_practice"."search_text" LIKE %s', (pattern,), output_field=models.BooleanField())
-            )
-        else:
+    rank_title = When(title__icontains=words[0], then=Value(3.0))
+    if indexed:
+        found = " AND ".join('"practices_practice"."search_text" LIKE %s' for _word in words)
+        matches = Q(_or_translated_title(found, tuple(_like(word.lower()) for word in words), words))
+        ranks = [rank_title]
+    else:
+        matches = Q()
+        for word in words:
             matches &= (
                 Q(title__icontains=word)
                 | Q(summary__icontains=word)
                 | Q(problem__icontains=word)
                 | Q(solution__icontains=word)
             )
+        matches |= _translated_title(words)
+        ranks = [rank_title, When(_translated_title(words[:1]), then=Value(3.0))]
     rank = Case(
-        When(title__icontains=words[0], then=Value(3.0)),
+        *ranks,
         When(summary__icontains=words[0], then=Value(2.0)),
         default=Value(1.0),
         output_field=models.FloatField(),

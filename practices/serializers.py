@@ -3,7 +3,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.db.models import F, FilteredRelation, Q, QuerySet
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -22,6 +24,7 @@ from practices.models import (
     SustainableDevelopmentGoal,
     validate_attachment,
 )
+from sco_portal.content_languages import LANGUAGE_CHOICES, portal_language
 
 # Formatters for the written-out representation below, formatting as the model's DRF fields do;
 # shared because they keep no state.
@@ -63,6 +66,17 @@ class PracticeSerializer(serializers.ModelSerializer):
         many=True, read_only=True, help_text="UN Sustainable Development Goals, 1–17."
     )
     indicators = IndicatorSerializer(many=True, read_only=True)
+    title = serializers.SerializerMethodField(
+        help_text="The title in the reader's language (`?lang=` or `Accept-Language`) where the practice has a "
+        "translation into it, else as written."
+    )
+    summary = serializers.SerializerMethodField(help_text="The summary, in the same language as `title`.")
+    language = serializers.CharField(read_only=True, help_text="The language the practice is written in (ISO 639-1).")
+    shown_language = serializers.SerializerMethodField(
+        help_text="The language `title` and `summary` are in: the reader's when there is a translation, "
+        "else the practice's own (`language`, as a portal language code where it is one: `zh` is `zh-hans`)."
+    )
+    is_original = serializers.SerializerMethodField(help_text="False when `title` and `summary` are a translation.")
     url = serializers.SerializerMethodField(help_text="The practice's page.")
     allowed_moves = serializers.SerializerMethodField(help_text="Moves the requesting person may make now.")
 
@@ -91,6 +105,8 @@ class PracticeSerializer(serializers.ModelSerializer):
             "contact_email",
             "sdgs",
             "language",
+            "shown_language",
+            "is_original",
             "is_sample",
             "source_url",
             "url",
@@ -105,6 +121,7 @@ class PracticeSerializer(serializers.ModelSerializer):
         29 fields a row cost more than the queries. test_serializers checks it against the generic one."""
         # DRF builds a serializer's fields from the model on first use; this method needs none of them.
         city = practice.city
+        shown = practice.in_language()
 
         def formatted(field: serializers.Field, value: Any) -> Any:
             return None if value is None else field.to_representation(value)
@@ -112,8 +129,8 @@ class PracticeSerializer(serializers.ModelSerializer):
         return {
             "id": practice.pk,
             "status": practice.status,
-            "title": practice.title,
-            "summary": practice.summary,
+            "title": shown.title,
+            "summary": shown.summary,
             "problem": practice.problem,
             "solution": practice.solution,
             "city": {"id": city.pk, "name": city.name, "country": city.country.code},
@@ -141,6 +158,8 @@ class PracticeSerializer(serializers.ModelSerializer):
             "contact_email": practice.contact_email,
             "sdgs": [goal.pk for goal in practice.sdgs.all()],
             "language": practice.language,
+            "shown_language": shown.language,
+            "is_original": shown.is_original,
             "is_sample": practice.is_sample,
             "source_url": practice.source_url,
             "url": self.get_url(practice),
@@ -149,6 +168,18 @@ class PracticeSerializer(serializers.ModelSerializer):
             "created_at": MOMENT_FORMAT.to_representation(practice.created_at),
             "updated_at": MOMENT_FORMAT.to_representation(practice.updated_at),
         }
+
+    def get_title(self, practice: Practice) -> str:
+        return practice.in_language().title
+
+    def get_summary(self, practice: Practice) -> str:
+        return practice.in_language().summary
+
+    def get_shown_language(self, practice: Practice) -> str:
+        return practice.in_language().language
+
+    def get_is_original(self, practice: Practice) -> bool:
+        return practice.in_language().is_original
 
     def get_url(self, practice: Practice) -> str:
         request = self.context.get("request")
@@ -195,6 +226,21 @@ ROW_COLUMNS = (
 )
 
 
+def in_reader_language(queryset: QuerySet[Practice], language: str | None = None) -> QuerySet[Practice]:
+    """`queryset` with each practice's title and summary in `language` (the active one by default) where it
+    has a translation into it (`shown_title`, `shown_summary`; else null), for values() rows.
+
+    A left join on the translations' unique (original, language), so at most one row a practice, in the
+    page's one query: the list keeps its four queries a page.
+    """
+    code = portal_language(language or translation.get_language()) or settings.LANGUAGE_CODE
+    return queryset.annotate(
+        reader_translation=FilteredRelation("translations", condition=Q(translations__language=code)),
+        shown_title=F("reader_translation__title"),
+        shown_summary=F("reader_translation__summary"),
+    )
+
+
 def with_relations(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """`rows` (values() of ROW_COLUMNS) with their topics, SDGs and indicators, in the order the
     model relations give them (Topic: position, name; SDG: number; indicator: position, id).
@@ -230,14 +276,17 @@ class PracticeRowSerializer(PracticeSerializer):
     """
 
     def to_representation(self, row: dict[str, Any]) -> dict[str, Any]:  # type: ignore[override]
+        translated = row.get("shown_title") is not None
+        original_language = portal_language(row["language"]) or row["language"]
+
         def formatted(field: serializers.Field, value: Any) -> Any:
             return None if value is None else field.to_representation(value)
 
         return {
             "id": row["id"],
             "status": row["status"],
-            "title": row["title"],
-            "summary": row["summary"],
+            "title": row["shown_title"] if translated else row["title"],
+            "summary": row["shown_summary"] if translated else row["summary"],
             "problem": row["problem"],
             "solution": row["solution"],
             "city": {"id": row["city_id"], "name": row["city__name"], "country": row["city__country__code"]},
@@ -265,6 +314,8 @@ class PracticeRowSerializer(PracticeSerializer):
             "contact_email": row["contact_email"],
             "sdgs": row["sdgs"],
             "language": row["language"],
+            "shown_language": portal_language(translation.get_language()) if translated else original_language,
+            "is_original": not translated,
             "is_sample": row["is_sample"],
             "source_url": row["source_url"],
             "url": self._url(row["id"]),
@@ -324,16 +375,21 @@ class PracticeDetailSerializer(PracticeSerializer):
 
     transitions = PracticeTransitionSerializer(many=True, read_only=True)
     attachments = AttachmentSerializer(many=True, read_only=True)
+    translations = serializers.SerializerMethodField(help_text="The languages the practice is translated into.")
+
+    def get_translations(self, practice: Practice) -> list[str]:
+        return sorted(row.language for row in practice.translations.all())
 
     def to_representation(self, practice: Practice) -> dict[str, Any]:
         return {
             **super().to_representation(practice),
+            "translations": sorted(row.language for row in practice.translations.all()),
             "attachments": AttachmentSerializer(practice.attachments.all(), many=True, context=self.context).data,
             "transitions": PracticeTransitionSerializer(practice.transitions.all(), many=True).data,
         }
 
     class Meta(PracticeSerializer.Meta):
-        fields = [*PracticeSerializer.Meta.fields, "attachments", "transitions"]
+        fields = [*PracticeSerializer.Meta.fields, "translations", "attachments", "transitions"]
 
 
 class PracticeWriteSerializer(serializers.ModelSerializer):
@@ -385,6 +441,14 @@ class PracticeWriteSerializer(serializers.ModelSerializer):
         if current("cost") is not None and not current("currency"):
             raise serializers.ValidationError({"currency": _("Give the currency of the cost (ISO 4217).")})
         return attrs
+
+
+class PracticeTranslationSerializer(serializers.Serializer):
+    """A practice's title and summary in one more language; an empty title removes that translation."""
+
+    language = serializers.ChoiceField(choices=[code for code, _name in LANGUAGE_CHOICES])
+    title = serializers.CharField(max_length=200, allow_blank=True)
+    summary = serializers.CharField(max_length=1000, allow_blank=True, required=False, default="")
 
 
 class PracticeMoveSerializer(serializers.Serializer):

@@ -29,9 +29,11 @@ from practices.models import (
     PracticeIndicator,
     PracticeTombstone,
     PracticeTransition,
+    PracticeTranslation,
     SustainableDevelopmentGoal,
 )
 from sco_portal import changes, uploads
+from sco_portal.content_languages import language_name, portal_language
 from sco_portal.errors import ConflictError, DomainError, NotPermittedError
 
 # The fields a person writes; status, city, author and dates belong to the workflow.
@@ -252,6 +254,39 @@ def _notify_move(practice: Practice, transition: PracticeTransition) -> None:
         context={"practice": practice, "actor": transition.actor, "comment": transition.comment},
         occurrence=f"practice:{practice.pk}:transition:{transition.pk}",
     )
+
+
+@transaction.atomic
+def save_practice_translation(
+    *, practice: Practice, language: str, title: str, summary: str = "", by: User
+) -> PracticeTranslation | None:
+    """An officer of the practice's city writes its title and summary in another of the portal's
+    languages; an empty title removes that translation. A translation into the practice's own
+    language is refused: the original is changed through the form.
+
+    The practice's `updated_at` moves too, so API mirrors (`updated_after`) fetch the new text.
+    """
+    if not permissions.can_translate(by, practice):
+        raise NotPermittedError(_("Only the officers of the practice's city can translate it."))
+    code = portal_language(language)
+    if code is None or code != language:
+        raise DomainError(_("The portal has no language %(language)r.") % {"language": language})
+    if code == practice.original_language:
+        raise DomainError(
+            _("The practice is written in %(language)s: change the original instead.")
+            % {"language": language_name(code)}
+        )
+    translation: PracticeTranslation | None = None
+    if not title.strip():
+        PracticeTranslation.objects.filter(original=practice, language=code).delete()
+    else:
+        translation, _created = PracticeTranslation.objects.update_or_create(
+            original=practice,
+            language=code,
+            defaults={"title": title.strip(), "summary": summary.strip(), "translated_by": by},
+        )
+    Practice.objects.filter(pk=practice.pk).update(updated_at=timezone.now())
+    return translation
 
 
 @transaction.atomic

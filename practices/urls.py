@@ -14,6 +14,7 @@ urlpatterns = [
     path("exports/<int:pk>/download/", views.export_download, name="export_download"),
     path("<int:pk>/", views.practice_detail, name="detail"),
     path("<int:pk>/edit/", views.practice_edit, name="edit"),
+    path("<int:pk>/translations/<str:language>/", views.practice_translate, name="translate"),
     path("<int:pk>/attachments/<int:attachment_pk>/", views.practice_attachment, name="attachment"),
     path("<int:pk>/<slug:move>/", views.practice_move, name="move"),
 ]

@@ -14,9 +14,10 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.models import User
 from practices import exports, permissions, services
 from practices.filters import PracticeFilter
-from practices.forms import IndicatorFormSet, MoveForm, PracticeForm, indicator_rows
-from practices.models import LibraryExport, Practice, PracticeAttachment, PracticeQuerySet
+from practices.forms import IndicatorFormSet, MoveForm, PracticeForm, TranslationForm, indicator_rows
+from practices.models import LibraryExport, Practice, PracticeAttachment, PracticeQuerySet, language_choices_for_reader
 from sco_portal import uploads
+from sco_portal.content_languages import LANGUAGE_CHOICES, language_name
 from sco_portal.errors import DomainError, NotPermittedError
 from sco_portal.paging import paged_list_context
 
@@ -25,7 +26,11 @@ RELATED_PRACTICES = 5
 
 
 def _visible(request: HttpRequest) -> PracticeQuerySet:
-    return Practice.objects.visible_to(request.user).select_related("city__country").prefetch_related("topics")
+    return (
+        Practice.objects.visible_to(request.user)
+        .select_related("city__country")
+        .prefetch_related("topics", "translations")
+    )
 
 
 def _person(request: HttpRequest) -> User:
@@ -50,6 +55,7 @@ def practice_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .filter(topics__in=practice.topics.all())
         .exclude(pk=practice.pk)
         .select_related("city__country")
+        .prefetch_related("translations")
         .distinct()
         .order_by("-published_at", "-id")[:RELATED_PRACTICES]
     )
@@ -63,11 +69,59 @@ def practice_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 MoveForm(move=move, prefix=move) for move in permissions.allowed_moves(request.user, practice)
             ],
             "can_edit": permissions.editable_now(request.user, practice),
+            "shown": practice.in_language(),
+            "original_language_name": _original_language_name(practice),
+            "translatable_languages": [
+                (code, name) for code, name in LANGUAGE_CHOICES if code != practice.original_language
+            ]
+            if permissions.can_translate(request.user, practice)
+            else [],
             "similar": services.similar_practices(
                 user=request.user, city=practice.city, title=practice.title, exclude=practice.pk
             )
             if practice.status in Practice.EDITABLE and permissions.is_city_officer(request.user, practice)
             else [],
+        },
+    )
+
+
+def _original_language_name(practice: Practice) -> str:
+    """The practice's language named in the reader's: the portal's own, else CLDR's name ("kk": "Kazakh")."""
+    if practice.original_language in dict(LANGUAGE_CHOICES):
+        return language_name(practice.original_language)
+    return dict(language_choices_for_reader()).get(practice.language, practice.language)
+
+
+@login_required
+def practice_translate(request: HttpRequest, pk: int, language: str) -> HttpResponse:
+    """An officer of the practice's city writes its title and summary in `language`."""
+    practice = get_object_or_404(_visible(request), pk=pk)
+    if language not in dict(LANGUAGE_CHOICES):
+        raise Http404
+    if not permissions.can_translate(request.user, practice):
+        raise PermissionDenied(_("Only the officers of the practice's city can translate it."))
+    existing = next((row for row in practice.translations.all() if row.language == language), None)
+    initial = {"title": existing.title, "summary": existing.summary} if existing else {}
+    form = TranslationForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.save_practice_translation(
+                practice=practice, language=language, by=_person(request), **form.cleaned_data
+            )
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("The translation is saved."))
+            return redirect(practice)
+    return render(
+        request,
+        "practices/practice_translation.html",
+        {
+            "practice": practice,
+            "form": form,
+            "language": language,
+            "language_name": language_name(language),
+            "original_language_name": _original_language_name(practice),
         },
     )
 

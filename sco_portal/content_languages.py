@@ -1,11 +1,11 @@
-"""Content written in one language and translated into others: an agreement's (later a practice's) title and summary.
+"""Content written in one language and translated into others: an agreement's or a practice's title and summary.
 
 A record keeps the language it was written in (`original_language`) and has
 translation rows, one per other language, each a subclass of `ContentTranslation`
 with a foreign key named `original` and `related_name="translations"`. Pages and
 the API show `record.in_language(reader_language)`, which says whether it is
-the original. Partnerships uses it now; practices will reuse it (see
-`ContentTranslation` for what a second app declares).
+the original. Partnerships and practices use it (a practice's `original_language`
+is a property over its ISO 639-1 `language`).
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""The dashboard: partnerships by country pair, by status and year, dormant ones, days from proposal to approval;
-each chart with its table and a CSV."""
+"""The dashboard: partnerships by country pair, by status and year, dormant ones, days from proposal to approval,
+published practices by topic and country; each chart with its table and a CSV."""
 
 from __future__ import annotations
 
@@ -14,8 +14,16 @@ from django.utils import timezone
 from accounts.models import User
 from cities.models import City, Country
 from partnerships.models import Agreement, AgreementTransition
+from practices.models import Practice
 from tests.conftest import login
-from tests.factories import AgreementFactory, CityFactory, CountryFactory, days_from_today
+from tests.factories import (
+    AgreementFactory,
+    CityFactory,
+    CountryFactory,
+    PracticeFactory,
+    TopicFactory,
+    days_from_today,
+)
 
 
 @pytest.fixture
@@ -88,3 +96,48 @@ def test_dashboard_in_russian_writes_numbers_and_plurals_the_russian_way(agreeme
     assert "Медиана: 15,0 дн. по 2 одобренным соглашениям." in page
     assert "2 партнёрства действуют или готовятся." in page
     assert "Соглашения по статусу" in page
+
+
+@pytest.fixture
+def practices(almaty_city: City, bishkek_city: City) -> None:
+    transport = TopicFactory.create(slug="transport", name="Transport")
+    water = TopicFactory.create(slug="water", name="Water")
+    published = Practice.Status.PUBLISHED
+    for city, status, topics in (
+        (almaty_city, published, [transport, water]),
+        (almaty_city, published, [transport]),
+        (bishkek_city, published, [transport]),
+        (almaty_city, Practice.Status.DRAFT, [water]),  # its officers see it: still not counted
+        (bishkek_city, Practice.Status.ARCHIVED, [water]),
+    ):
+        PracticeFactory.create(city=city, status=status).topics.set(topics)
+
+
+def test_dashboard_counts_published_practices_by_topic_and_country(practices: None, officer: User) -> None:
+    for client in (Client(), login(officer)):
+        page = client.get("/dashboard/").content.decode()
+        section = page.split('<section id="practices">')[1].split("</section>")[0]
+        assert section.count('<svg class="chart"') == 2
+        assert "3 published practices." in section
+        assert '?topic=transport">Transport</a></td><td class="number">3</td>' in section
+        assert '?topic=water">Water</a></td><td class="number">1</td>' in section
+        assert '?country=KZ">Kazakhstan</a></td><td class="number">2</td>' in section
+        assert '?country=KG">Kyrgyzstan</a></td><td class="number">1</td>' in section
+
+    client = Client()
+    assert rows(client.get("/dashboard/practice-topics.csv")) == [
+        ["topic", "label", "practices"],
+        ["transport", "Transport", "3"],
+        ["water", "Water", "1"],
+    ]
+    assert rows(client.get("/dashboard/practice-countries.csv")) == [
+        ["country", "name", "practices"],
+        ["KZ", "Kazakhstan", "2"],
+        ["KG", "Kyrgyzstan", "1"],
+    ]
+
+
+def test_dashboard_without_practices_says_so(agreements: dict[str, Agreement]) -> None:
+    section = Client().get("/dashboard/").content.decode().split('<section id="practices">')[1]
+    assert "No practice is published yet." in section and "<svg" not in section.split("</section>")[0]
+    assert rows(Client().get("/dashboard/practice-topics.csv")) == [["topic", "label", "practices"]]

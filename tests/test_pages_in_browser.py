@@ -1,5 +1,6 @@
 """In headless Chromium, in English, Russian and Chinese: axe-core finds no serious or critical violation on the
-main pages, the pages fit a 375 px phone, the language switcher and the map's filters work from the keyboard,
+main pages (the practice library and a practice among them),
+the pages fit a 375 px phone, the language switcher and the map's filters work from the keyboard,
 and the main journeys work, with screenshots of each step (in $SCREENSHOT_DIR when set)."""
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ from accounts.models import User
 from cities.models import City, Topic
 from cities.services import load_reference_data
 from partnerships.models import Agreement
+from practices.models import Practice
+from practices.services import save_practice_translation
 from tests.browser import DESKTOP, PHONE, OutsideRequests, chromium, screenshot, serious_violations
 from tests.conftest import PASSWORD
-from tests.factories import AgreementFactory, UserFactory, almaty, bishkek, days_from_today
+from tests.factories import AgreementFactory, PracticeFactory, UserFactory, almaty, bishkek, days_from_today
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -40,7 +43,21 @@ def portal() -> dict[str, object]:
     )
     agreement.topics.set(Topic.objects.all()[:2])
     officer = UserFactory.create(username="officer.almaty", role=User.Role.OFFICER, city=city)
-    return {"city": city, "partner": partner, "agreement": agreement, "officer": officer}
+    practice = PracticeFactory.create(
+        city=city,
+        author=officer,
+        status=Practice.Status.PUBLISHED,
+        title="Bus rapid transit",
+        summary="A dedicated lane for buses across the city.",
+        language="en",
+        start_year=2019,
+        source_url="https://example.org/brt",
+    )
+    practice.topics.set(Topic.objects.all()[:2])
+    practice.indicators.create(indicator="Riders a day", unit="people", baseline=1000, achieved=2500, year=2023)
+    save_practice_translation(practice=practice, language="ru", title="Скоростной автобус", by=officer)
+    PracticeFactory.create(city=partner, status=Practice.Status.PUBLISHED, title="Water meters", language="ru")
+    return {"city": city, "partner": partner, "agreement": agreement, "officer": officer, "practice": practice}
 
 
 def signed_in(
@@ -66,14 +83,26 @@ def signed_in(
 def test_main_pages_pass_axe_and_fit_a_phone(
     live_server: LiveServer, portal: dict[str, object], language: str, tmp_path: Path
 ) -> None:
-    city, agreement, officer = portal["city"], portal["agreement"], portal["officer"]
+    city, agreement, officer, practice = portal["city"], portal["agreement"], portal["officer"], portal["practice"]
     assert isinstance(city, City) and isinstance(agreement, Agreement) and isinstance(officer, User)
+    assert isinstance(practice, Practice)
     officer.language = language
     officer.save()
-    visitor_pages = ["/", "/cities/", city.get_absolute_url(), agreement.get_absolute_url(), "/map/", "/dashboard/"]
+    visitor_pages = [
+        "/",
+        "/cities/",
+        city.get_absolute_url(),
+        agreement.get_absolute_url(),
+        "/practices/",
+        practice.get_absolute_url(),
+        "/map/",
+        "/dashboard/",
+    ]
     officer_pages = [
         "/agreements/inbox/",
         f"/agreements/{agreement.pk}/translations/{'ru' if language != 'ru' else 'en'}/",
+        practice.get_absolute_url(),
+        f"/practices/{practice.pk}/translations/{'zh-hans' if language != 'zh-hans' else 'ru'}/",
     ]
     problems: dict[str, list[str]] = {}
 

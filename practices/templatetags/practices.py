@@ -16,7 +16,10 @@ CITY_PAGE_PRACTICES = 10
 def city_practices(city: City) -> dict[str, Any]:
     """A city page's published practices: the city page shows them through the app that owns them."""
     practices = (
-        Practice.objects.published().filter(city=city).prefetch_related("topics").order_by("-published_at", "-id")
+        Practice.objects.published()
+        .filter(city=city)
+        .prefetch_related("topics", "translations")
+        .order_by("-published_at", "-id")
     )
     return {"city": city, "practices": practices[:CITY_PAGE_PRACTICES], "count": practices.count()}
 
@@ -28,6 +31,7 @@ def practices_waiting_on(user: Any) -> dict[str, Any]:
     waiting = (
         permissions.waiting_on(Practice.objects.visible_to(user), user)
         .select_related("city__country")
+        .prefetch_related("translations")
         .order_by("updated_at", "id")
     )
     return {"practices": waiting}

@@ -38,6 +38,11 @@ class Practice:
     title: str
     city: City
 
+    @property
+    def shown(self) -> Practice:
+        """The title in the reader's language (practices' `HasTranslations.shown`): the stand-in has one only."""
+        return self
+
     def get_absolute_url(self) -> str:
         return f"/practices/{self.pk}/"
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from django.contrib.auth.models import AnonymousUser
+from django.utils import translation
 from rest_framework import serializers
 from rest_framework.test import APIRequestFactory
 
@@ -16,8 +17,10 @@ from practices.serializers import (
     PracticeDetailSerializer,
     PracticeRowSerializer,
     PracticeSerializer,
+    in_reader_language,
     with_relations,
 )
+from practices.services import save_practice_translation
 from tests.factories import TopicFactory, days_from_today
 
 
@@ -65,20 +68,32 @@ def test_the_lists_representation_from_rows_equals_the_generic_one(
     full.sdgs.set([11, 3])
     full.indicators.create(indicator="Second", unit="%", achieved=Decimal("1"), year=2024, position=1)
     full.indicators.create(indicator="First", unit="%", baseline=Decimal("0.1234"), achieved=2, year=2024)
-    published = practice_in("published")
+    published = practice_in("published", language="zh")
+    save_practice_translation(practice=published, language="ru", title="Перевод", summary="Кратко.", by=officer)
     bare = practice_in("draft")
-    instances = list(Practice.objects.filter(pk__in=[full.pk, published.pk, bare.pk]).order_by("id"))
-    rows = with_relations(
-        list(Practice.objects.filter(pk__in=[p.pk for p in instances]).order_by("id").values(*ROW_COLUMNS))
-    )
+    ids = [full.pk, published.pk, bare.pk]
+    instances = list(Practice.objects.filter(pk__in=ids).prefetch_related("translations").order_by("id"))
 
-    for person in (coordinator, officer, None):
-        request = APIRequestFactory().get("/api/v1/practices/")
-        request.user = person or AnonymousUser()
-        context = {"request": request}
-        generic = [
-            serializers.ModelSerializer.to_representation(PracticeSerializer(practice, context=context), practice)
-            for practice in instances
-        ]
-        assert PracticeRowSerializer(rows, many=True, context=context).data == generic
+    for language in ("en", "ru", "zh-hans"):
+        with translation.override(language):
+            rows = with_relations(
+                list(
+                    in_reader_language(Practice.objects.filter(pk__in=ids))
+                    .order_by("id")
+                    .values(*ROW_COLUMNS, "shown_title", "shown_summary")
+                )
+            )
+            for person in (coordinator, officer, None):
+                request = APIRequestFactory().get("/api/v1/practices/")
+                request.user = person or AnonymousUser()
+                context = {"request": request}
+                generic = [
+                    serializers.ModelSerializer.to_representation(
+                        PracticeSerializer(practice, context=context), practice
+                    )
+                    for practice in instances
+                ]
+                assert PracticeRowSerializer(rows, many=True, context=context).data == generic
+            assert (generic[1]["title"] == "Перевод") is (language == "ru")
+            assert generic[1]["shown_language"] == ("ru" if language == "ru" else "zh-hans")
     assert generic[0]["topics"][:1] == [full.topics.get(name="Zoning").slug]
