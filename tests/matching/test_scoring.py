@@ -157,3 +157,19 @@ def test_the_block_size_keeps_memory_bounded_as_cities_grow() -> None:
     small, large = scoring.block_size_for(8_000), scoring.block_size_for(100_000)
     assert large * 100_000 <= small * 8_000 * 1.01 or large == 1
     assert large >= 1
+
+
+def test_the_pruned_top_k_equals_scoring_every_pair() -> None:
+    # Cells and bounds leave most pairs unscored; what they keep must be exactly the full computation's top k.
+    for size, seed in ((500, 7), (120, 3), (12, 1)):
+        table = sample_table(size, seed)
+        rows = np.arange(len(table))
+        for options in ({}, {"same_country": True}, {"k": 3}):
+            pruned = scoring.rank_arrays(table, rows, **options)
+            full = scoring.rank_arrays_dense(table, rows, **options)
+            kept = np.isfinite(full.scores)
+            assert (np.isfinite(pruned.scores) == kept).all()
+            assert (pruned.top[kept] == full.top[kept]).all()
+            assert (pruned.scores[kept] == full.scores[kept]).all()
+            for name in scoring.FEATURES:
+                assert np.allclose(pruned.features[name][kept], full.features[name][kept], atol=1e-5), name
