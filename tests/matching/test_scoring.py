@@ -5,8 +5,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 
-from matching import scoring
+from matching import pruning, scoring
 from matching.scoring import CityTable
 
 CODES = ["BY", "CN", "KZ", "KG", "RU", "UZ", "IN"]
@@ -72,10 +73,19 @@ def reference_features(table: CityTable, i: int, j: int) -> dict[str, float]:
     country_pairs = country_pairs_of.get(frozenset({int(table.country[i]), int(table.country[j])}), 0)
     in_country_j = sum(1 for k in pj if table.country[k] == table.country[i])
     in_country_i = sum(1 for k in pi if table.country[k] == table.country[j])
+    def rank(city: int) -> int:
+        mine = (float(table.population[city]), -city)
+        return 1 + sum(
+            1
+            for other in range(len(table))
+            if table.country[other] == table.country[city] and (float(table.population[other]), -other) > mine
+        )
+
     return {
         "complementarity": complementarity,
         "similar_scale": -abs(log_i - log_j),
         "size": log_i + log_j,
+        "prominence": -math.log10(rank(i)) - math.log10(rank(j)),
         "distance": -math.log10(km + 100.0),
         "border": 1.0 if frozenset({code_i, code_j}) in scoring.LAND_BORDERS and km <= scoring.BORDER_KM else 0.0,
         "common_partners": math.log1p(len(pi & pj)),
@@ -159,8 +169,10 @@ def test_the_block_size_keeps_memory_bounded_as_cities_grow() -> None:
     assert large >= 1
 
 
-def test_the_pruned_top_k_equals_scoring_every_pair() -> None:
+def test_the_pruned_top_k_equals_scoring_every_pair(monkeypatch: pytest.MonkeyPatch) -> None:
     # Cells and bounds leave most pairs unscored; what they keep must be exactly the full computation's top k.
+    # Never handed to the dense way here, however loose the bounds, so that the bounds themselves are tested.
+    monkeypatch.setattr(pruning, "DENSE_SHARE", 2.0)
     for size, seed in ((500, 7), (120, 3), (12, 1)):
         table = sample_table(size, seed)
         rows = np.arange(len(table))
