@@ -73,6 +73,7 @@ def reference_features(table: CityTable, i: int, j: int) -> dict[str, float]:
     country_pairs = country_pairs_of.get(frozenset({int(table.country[i]), int(table.country[j])}), 0)
     in_country_j = sum(1 for k in pj if table.country[k] == table.country[i])
     in_country_i = sum(1 for k in pi if table.country[k] == table.country[j])
+
     def rank(city: int) -> int:
         mine = (float(table.population[city]), -city)
         return 1 + sum(
