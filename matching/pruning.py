@@ -42,7 +42,7 @@ PROBE_CELLS = 32
 RADIUS_MARGIN_KM = 1.0
 SCORE_MARGIN = 1e-3
 # Past this share of all pairs left to score, the plain (rows, N) computation is cheaper.
-DENSE_SHARE = 0.2
+DENSE_SHARE = 0.05
 
 
 @dataclass(frozen=True)
@@ -254,6 +254,8 @@ def rank_arrays(
     same_country: bool,
 ) -> TopArrays:
     """scoring.rank_arrays() by cells and bounds: the same top k, without the (rows, N) arrays."""
+    if getattr(table, "_pruning_fell_back", False):
+        return scoring.rank_arrays_dense(table, rows, k=k, weights=weights, same_country=same_country)
     cells = cells_of(table)
     count = len(rows)
     bound = upper_bounds(table, cells, rows, weights, same_country=same_country)
@@ -270,6 +272,8 @@ def rank_arrays(
     # Then every cell that can still reach it; where bounds are too loose to leave out much, every pair.
     chosen = np.isfinite(bound) & (bound >= threshold[:, None])
     if int(np.diff(cells.indptr) @ chosen.sum(axis=0)) > DENSE_SHARE * count * len(table):
+        # Bounds this loose here are likely as loose for the table's next blocks: they go the dense way at once.
+        table._pruning_fell_back = True  # type: ignore[attr-defined]
         return scoring.rank_arrays_dense(table, rows, k=k, weights=weights, same_country=same_country)
     top, top_scores, found = _best(
         *_scored_pairs(table, cells, rows, chosen, common, weights, same_country=same_country), count, k
