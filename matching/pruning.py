@@ -58,7 +58,6 @@ class Cells:
     log_population_min: npt.NDArray[np.float64]
     log_population_max: npt.NDArray[np.float64]
     log_degree_max: npt.NDArray[np.float64]
-    prominence_max: npt.NDArray[np.float64]
     partners_in_country_max: npt.NDArray[np.float64]
     needs_any: npt.NDArray[np.float64]
     offers_any: npt.NDArray[np.float64]
@@ -106,7 +105,6 @@ def cells_of(table: CityTable) -> Cells:
         log_population_min=np.minimum.reduceat(log_population, starts),
         log_population_max=np.maximum.reduceat(log_population, starts),
         log_degree_max=np.maximum.reduceat(table.log_degree.astype(np.float64)[members], starts),
-        prominence_max=np.maximum.reduceat(table.prominence.astype(np.float64)[members], starts),
         partners_in_country_max=np.maximum.reduceat(
             table.log_partners_by_country.astype(np.float64)[members], starts, axis=0
         ),
@@ -132,12 +130,11 @@ def upper_bounds(
         + w["partners_in_country"] * cells.partners_in_country_max.T
         + w["size"] * cells.log_population_max
         + w["activity"] * cells.log_degree_max
-        + w["prominence"] * cells.prominence_max
     )
     if not same_country:
         by_country[np.arange(len(table.country_codes))[:, None] == cells.country[None, :]] = -np.inf
     bound = by_country[country]
-    bound += w["size"] * lp + w["activity"] * ld + w["prominence"] * table.prominence.astype(np.float64)[rows][:, None]
+    bound += w["size"] * lp + w["activity"] * ld
     if w["complementarity"] and (table.needs.any() or table.offers.any()):
         needs, offers = table.needs_f[rows].astype(np.float64), table.offers_f[rows].astype(np.float64)
         bound += w["complementarity"] * (needs @ cells.offers_any.T + offers @ cells.needs_any.T)

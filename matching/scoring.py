@@ -10,8 +10,6 @@ complementarity    topics i needs that j has expertise in or published practices
                    on, plus the same the other way round (a count)
 similar_scale      -|log10 population_i - log10 population_j|  (0: the same size)
 size               log10 population_i + log10 population_j  (big cities twin more)
-prominence         -log10 rank_i - log10 rank_j, rank: by population within the city's country
-                   (1: the largest; a capital or a second city twins more than its size says)
 distance           -log10(great-circle km + 100)
 border             1 when the two countries share a land border and the cities
                    are at most BORDER_KM apart
@@ -52,7 +50,6 @@ FEATURES = (
     "complementarity",
     "similar_scale",
     "size",
-    "prominence",
     "distance",
     "border",
     "common_partners",
@@ -70,7 +67,6 @@ WEIGHTS: dict[str, float] = {
     "complementarity": 1.5,
     "similar_scale": 0.3518,
     "size": 0.344,
-    "prominence": 0.0,
     "distance": 0.807,
     "border": 0.0,
     "common_partners": 0.45,
@@ -131,12 +127,6 @@ class CityTable:
             {} if self.geonameids is None else {int(value): index for index, value in enumerate(self.geonameids)}
         )
         self.log_population = np.log10(np.maximum(self.population, 1.0)).astype(np.float32)
-        # Rank by population within the country (1: the largest; ties to the lower position).
-        by_size = np.lexsort((np.arange(size), -self.population, self.country))
-        first_of_country = np.searchsorted(self.country[by_size], self.country[by_size])
-        rank = np.empty(size, np.float64)
-        rank[by_size] = np.arange(size) - first_of_country + 1
-        self.prominence = (-np.log10(rank)).astype(np.float32)
         self.lat_rad = np.radians(self.latitude)
         self.lon_rad = np.radians(self.longitude)
         self.offers = self.expertise | (self.practices > 0)
@@ -241,8 +231,6 @@ def features(
         yield "similar_scale", -np.abs(table.log_population[r] - table.log_population[c])
     if "size" in only:
         yield "size", table.log_population[r] + table.log_population[c]
-    if "prominence" in only:
-        yield "prominence", table.prominence[r] + table.prominence[c]
     if "distance" in only or "border" in only:
         # The angle between the cities' unit vectors: one matrix product for the whole block.
         cosine = table.unit[rows] @ table.unit.T if cols is None else (table.unit[r] * table.unit[c]).sum(axis=-1)

@@ -74,19 +74,10 @@ def reference_features(table: CityTable, i: int, j: int) -> dict[str, float]:
     in_country_j = sum(1 for k in pj if table.country[k] == table.country[i])
     in_country_i = sum(1 for k in pi if table.country[k] == table.country[j])
 
-    def rank(city: int) -> int:
-        mine = (float(table.population[city]), -city)
-        return 1 + sum(
-            1
-            for other in range(len(table))
-            if table.country[other] == table.country[city] and (float(table.population[other]), -other) > mine
-        )
-
     return {
         "complementarity": complementarity,
         "similar_scale": -abs(log_i - log_j),
         "size": log_i + log_j,
-        "prominence": -math.log10(rank(i)) - math.log10(rank(j)),
         "distance": -math.log10(km + 100.0),
         "border": 1.0 if frozenset({code_i, code_j}) in scoring.LAND_BORDERS and km <= scoring.BORDER_KM else 0.0,
         "common_partners": math.log1p(len(pi & pj)),
