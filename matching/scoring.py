@@ -168,19 +168,20 @@ class CityTable:
     def __len__(self) -> int:
         return len(self.ids)
 
-    def common_partners(self, rows: npt.NDArray[np.int64]) -> npt.NDArray[np.float32]:
-        """(len(rows), N): how many partners each row city shares with every city, by joining edge lists."""
-        counts = np.zeros((len(rows), len(self)), np.float32)
+    def paths_of_two(self, rows: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """Every path row -> partner -> partner's partner, as (local row, far end) arrays (repeat/cumsum, no loop)."""
         starts, ends = self.indptr[rows], self.indptr[rows + 1]
         lengths = ends - starts
-        if not lengths.sum():
-            return counts
-        # Every path row -> partner k -> partner j of k, enumerated with repeat/cumsum, no Python loop.
         local = np.repeat(np.arange(len(rows)), lengths)
         middle = self.neighbours[_ranges(starts, lengths)]
         second_lengths = self.indptr[middle + 1] - self.indptr[middle]
         local = np.repeat(local, second_lengths)
-        far = self.neighbours[_ranges(self.indptr[middle], second_lengths)]
+        return local, self.neighbours[_ranges(self.indptr[middle], second_lengths)]
+
+    def common_partners(self, rows: npt.NDArray[np.int64]) -> npt.NDArray[np.float32]:
+        """(len(rows), N): how many partners each row city shares with every city, by joining edge lists."""
+        counts = np.zeros((len(rows), len(self)), np.float32)
+        local, far = self.paths_of_two(rows)
         np.add.at(counts, (local, far), 1)
         return counts
 
@@ -210,9 +211,11 @@ def features(
     common: npt.NDArray[np.float32] | None = None,
     cols: npt.NDArray[np.int64] | None = None,
     only: Collection[str] = FEATURES,
+    common_at_cols: npt.NDArray[np.float32] | None = None,
 ) -> Iterator[tuple[str, npt.NDArray[np.float32]]]:
     """Each feature of the row cities against every city, as (len(rows), N) arrays, one at a time so that
-    only one is held with the score; or, given `cols` (len(rows), k), against those candidates only.
+    only one is held with the score; or, given `cols` (len(rows), k), against those candidates only
+    (`common_at_cols`, shaped like `cols`, may then give the partners in common already gathered).
     Features not in `only` are neither computed nor yielded."""
     r = rows[:, None]
     c = np.arange(len(table))[None, :] if cols is None else cols
@@ -239,7 +242,9 @@ def features(
             near = table.borders[table.country[r], table.country[c]] & (kilometres <= BORDER_KM)
             yield "border", near.astype(np.float32)
         del kilometres
-    if "common_partners" in only:
+    if "common_partners" in only and common_at_cols is not None:
+        yield "common_partners", np.log1p(common_at_cols)
+    elif "common_partners" in only:
         if common is None:
             common = table.common_partners(rows)
         yield "common_partners", np.log1p(common if cols is None else np.take_along_axis(common, cols, axis=1))
@@ -317,7 +322,30 @@ def rank_arrays(
     weights: Mapping[str, float] = WEIGHTS,
     same_country: bool = False,
 ) -> TopArrays:
-    """The top k allowed candidates of each row city, best first; ties go to the lower city id."""
+    """The top k allowed candidates of each row city, best first; ties go to the lower city id.
+
+    Computed by cells and upper bounds (matching/pruning.py), which gives the top k of
+    rank_arrays_dense() without its (rows, N) arrays; negative weights, which the bounds
+    do not cover, take the dense way."""
+    # Imported here: pruning builds on this module's features.
+    from matching import pruning
+
+    rows = np.asarray(rows, np.int64)
+    k = min(k, len(table))
+    if not len(rows) or any(weights.get(name, 0.0) < 0 for name in FEATURES):
+        return rank_arrays_dense(table, rows, k=k, weights=weights, same_country=same_country)
+    return pruning.rank_arrays(table, rows, k=k, weights=weights, same_country=same_country)
+
+
+def rank_arrays_dense(
+    table: CityTable,
+    rows: npt.NDArray[np.int64],
+    *,
+    k: int = TOP_K,
+    weights: Mapping[str, float] = WEIGHTS,
+    same_country: bool = False,
+) -> TopArrays:
+    """rank_arrays() the plain way: every pair of the block scored, a (len(rows), N) array."""
     rows = np.asarray(rows, np.int64)
     common = table.common_partners(rows)
     score = np.round(score_block(table, rows, weights, common), SCORE_DECIMALS)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 
-from matching import scoring
+from matching import pruning, scoring
 from matching.scoring import CityTable
 
 CODES = ["BY", "CN", "KZ", "KG", "RU", "UZ", "IN"]
@@ -72,6 +73,7 @@ def reference_features(table: CityTable, i: int, j: int) -> dict[str, float]:
     country_pairs = country_pairs_of.get(frozenset({int(table.country[i]), int(table.country[j])}), 0)
     in_country_j = sum(1 for k in pj if table.country[k] == table.country[i])
     in_country_i = sum(1 for k in pi if table.country[k] == table.country[j])
+
     return {
         "complementarity": complementarity,
         "similar_scale": -abs(log_i - log_j),
@@ -157,3 +159,21 @@ def test_the_block_size_keeps_memory_bounded_as_cities_grow() -> None:
     small, large = scoring.block_size_for(8_000), scoring.block_size_for(100_000)
     assert large * 100_000 <= small * 8_000 * 1.01 or large == 1
     assert large >= 1
+
+
+def test_the_pruned_top_k_equals_scoring_every_pair(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Cells and bounds leave most pairs unscored; what they keep must be exactly the full computation's top k.
+    # Never handed to the dense way here, however loose the bounds, so that the bounds themselves are tested.
+    monkeypatch.setattr(pruning, "DENSE_SHARE", 2.0)
+    for size, seed in ((500, 7), (120, 3), (12, 1)):
+        table = sample_table(size, seed)
+        rows = np.arange(len(table))
+        for options in ({}, {"same_country": True}, {"k": 3}):
+            pruned = scoring.rank_arrays(table, rows, **options)
+            full = scoring.rank_arrays_dense(table, rows, **options)
+            kept = np.isfinite(full.scores)
+            assert (np.isfinite(pruned.scores) == kept).all()
+            assert (pruned.top[kept] == full.top[kept]).all()
+            assert (pruned.scores[kept] == full.scores[kept]).all()
+            for name in scoring.FEATURES:
+                assert np.allclose(pruned.features[name][kept], full.features[name][kept], atol=1e-5), name

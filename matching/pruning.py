@@ -1,0 +1,287 @@
+"""The exact top k without scoring every pair: cells of candidates, an upper bound per cell, and only the
+cells that can still reach a city's top k scored pair by pair.
+
+Candidates are grouped into cells of one country and one square of latitude and longitude. For a row
+city i and a cell g, every feature of the score in matching/scoring.py is bounded from above by what
+the cell's members can reach at best: the cell's largest population, degree and partners per country,
+the union of its topics, the closest its members can be to i (the distance from i to the cell's centre
+minus the cell's radius, by the triangle inequality), the country pair (one country per cell). Partners
+in common are the one feature that no cell bound covers: the few candidates that share a partner with i
+are always scored exactly.
+
+For each row: score the members of the few cells with the highest bounds exactly, take the k-th best
+allowed score as a threshold, then score exactly every cell whose bound reaches that threshold (minus a
+margin far above float rounding). A candidate left out scores below the threshold, so below k allowed
+candidates already found: the top k, ties to the lower position included, is the one a full (rows, N)
+computation gives. The work is (rows, cells) bounds plus the pairs of the cells kept, not (rows, N).
+
+The bounds need weights at or above zero (what the fit keeps); other weights fall back to the full
+computation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from matching import scoring
+from matching.scoring import EARTH_RADIUS_KM, FEATURES, CityTable, TopArrays
+
+# Cells hold at least this many cities on average: (rows, cells) bounds stay small, cells stay tight.
+CITIES_PER_CELL = 4
+# Cells also split by population (log10 steps), so that size and similar scale bound tightly.
+POPULATION_BAND = 0.25
+CELL_DEGREES = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 45.0, 180.0)
+# Cells scored first, to find the threshold.
+PROBE_CELLS = 32
+# Kilometres added to each cell's radius against arccos rounding near zero, and the score margin
+# kept below the threshold against float32 sums and rounding to SCORE_DECIMALS.
+RADIUS_MARGIN_KM = 1.0
+SCORE_MARGIN = 1e-3
+# Past this share of all pairs left to score, the plain (rows, N) computation is cheaper.
+DENSE_SHARE = 0.05
+
+
+@dataclass(frozen=True)
+class Cells:
+    """Candidates grouped by cell: members of cell g are members[indptr[g]:indptr[g + 1]] (positions)."""
+
+    of: npt.NDArray[np.int64]
+    members: npt.NDArray[np.int64]
+    indptr: npt.NDArray[np.int64]
+    country: npt.NDArray[np.int64]
+    centre: npt.NDArray[np.float64]
+    radius_km: npt.NDArray[np.float64]
+    log_population_min: npt.NDArray[np.float64]
+    log_population_max: npt.NDArray[np.float64]
+    log_degree_max: npt.NDArray[np.float64]
+    partners_in_country_max: npt.NDArray[np.float64]
+    needs_any: npt.NDArray[np.float64]
+    offers_any: npt.NDArray[np.float64]
+
+    def __len__(self) -> int:
+        return len(self.country)
+
+
+def cells_of(table: CityTable) -> Cells:
+    """The table's cells, made once per table (the table keeps them)."""
+    cached: Cells | None = getattr(table, "_cells", None)
+    if cached is not None:
+        return cached
+    size = len(table)
+    for degrees in CELL_DEGREES:
+        keys = np.stack(
+            [
+                table.country.astype(np.int64),
+                np.floor(table.latitude / degrees).astype(np.int64),
+                np.floor(table.longitude / degrees).astype(np.int64),
+                np.floor(table.log_population / POPULATION_BAND).astype(np.int64),
+            ],
+            axis=1,
+        )
+        unique, of = np.unique(keys, axis=0, return_inverse=True)
+        if size <= CITIES_PER_CELL * len(unique):
+            continue
+        break
+    of = of.reshape(-1).astype(np.int64)
+    members = np.lexsort((np.arange(size), of))
+    indptr = np.zeros(len(unique) + 1, np.int64)
+    np.cumsum(np.bincount(of, minlength=len(unique)), out=indptr[1:])
+    starts = indptr[:-1]
+    centre = np.add.reduceat(table.unit[members], starts, axis=0)
+    centre /= np.maximum(np.linalg.norm(centre, axis=1, keepdims=True), 1e-12)
+    spread = EARTH_RADIUS_KM * np.arccos(np.clip((table.unit * centre[of]).sum(axis=1), -1.0, 1.0))
+    log_population = table.log_population.astype(np.float64)[members]
+    cells = Cells(
+        of=of,
+        members=members,
+        indptr=indptr,
+        country=unique[:, 0],
+        centre=centre,
+        radius_km=np.maximum.reduceat(spread[members], starts) + RADIUS_MARGIN_KM,
+        log_population_min=np.minimum.reduceat(log_population, starts),
+        log_population_max=np.maximum.reduceat(log_population, starts),
+        log_degree_max=np.maximum.reduceat(table.log_degree.astype(np.float64)[members], starts),
+        partners_in_country_max=np.maximum.reduceat(
+            table.log_partners_by_country.astype(np.float64)[members], starts, axis=0
+        ),
+        needs_any=np.logical_or.reduceat(table.needs[members], starts, axis=0).astype(np.float64),
+        offers_any=np.logical_or.reduceat(table.offers[members], starts, axis=0).astype(np.float64),
+    )
+    table._cells = cells  # type: ignore[attr-defined]
+    return cells
+
+
+def upper_bounds(
+    table: CityTable, cells: Cells, rows: npt.NDArray[np.int64], weights: Mapping[str, float], *, same_country: bool
+) -> npt.NDArray[np.float64]:
+    """(len(rows), cells): no member of the cell scores above this for the row city, partners in common aside."""
+    w = {name: float(weights.get(name, 0.0)) for name in FEATURES}
+    lp = table.log_population.astype(np.float64)[rows][:, None]
+    ld = table.log_degree.astype(np.float64)[rows][:, None]
+    country = table.country[rows]
+    # What depends on the row's country and the cell only: a (countries, cells) table, one row gathered per city.
+    by_country = (
+        w["country_pair"] * table.log_country_pairs[:, cells.country].astype(np.float64)
+        + w["border"] * table.borders[:, cells.country]
+        + w["partners_in_country"] * cells.partners_in_country_max.T
+        + w["size"] * cells.log_population_max
+        + w["activity"] * cells.log_degree_max
+    )
+    if not same_country:
+        by_country[np.arange(len(table.country_codes))[:, None] == cells.country[None, :]] = -np.inf
+    bound = by_country[country]
+    bound += w["size"] * lp + w["activity"] * ld
+    if w["complementarity"] and (table.needs.any() or table.offers.any()):
+        needs, offers = table.needs_f[rows].astype(np.float64), table.offers_f[rows].astype(np.float64)
+        bound += w["complementarity"] * (needs @ cells.offers_any.T + offers @ cells.needs_any.T)
+    if w["similar_scale"]:
+        gap = np.maximum(lp - cells.log_population_max, cells.log_population_min - lp)
+        bound -= w["similar_scale"] * np.maximum(gap, 0.0)
+    if w["distance"]:
+        centre_km = EARTH_RADIUS_KM * np.arccos(np.clip(table.unit[rows] @ cells.centre.T, -1.0, 1.0))
+        centre_km -= cells.radius_km
+        bound -= w["distance"] * np.log10(np.maximum(centre_km, 0.0) + 100.0)
+    if w["partners_in_country"]:
+        bound += w["partners_in_country"] * table.log_partners_by_country[rows][:, cells.country]
+    if w["hubs"]:
+        bound += w["hubs"] * ld * cells.log_degree_max
+    return bound
+
+
+@dataclass(frozen=True)
+class Common:
+    """Partners in common of a block's rows, sparse: key local * N + candidate, sorted, with counts."""
+
+    keys: npt.NDArray[np.int64]
+    counts: npt.NDArray[np.float32]
+
+    def at(self, keys: npt.NDArray[np.int64]) -> npt.NDArray[np.float32]:
+        where = np.minimum(np.searchsorted(self.keys, keys), max(len(self.keys) - 1, 0))
+        if not len(self.keys):
+            return np.zeros(keys.shape, np.float32)
+        return np.where(self.keys[where] == keys, self.counts[where], np.float32(0))
+
+
+def common_partners(table: CityTable, rows: npt.NDArray[np.int64]) -> Common:
+    local, far = table.paths_of_two(rows)
+    keys, counts = np.unique(local * len(table) + far, return_counts=True)
+    return Common(keys=keys, counts=counts.astype(np.float32))
+
+
+def _sorted_keys(pairs: npt.NDArray[np.int64], size: int, *, both_ways: bool) -> npt.NDArray[np.int64]:
+    pairs = pairs.reshape(-1, 2)
+    keys = pairs[:, 0] * size + pairs[:, 1]
+    if both_ways:
+        keys = np.concatenate([keys, pairs[:, 1] * size + pairs[:, 0]])
+    return np.unique(keys)
+
+
+def _member_of(sorted_keys: npt.NDArray[np.int64], keys: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
+    if not len(sorted_keys):
+        return np.zeros(keys.shape, np.bool_)
+    where = np.minimum(np.searchsorted(sorted_keys, keys), len(sorted_keys) - 1)
+    return sorted_keys[where] == keys
+
+
+def _scored_pairs(
+    table: CityTable,
+    cells: Cells,
+    rows: npt.NDArray[np.int64],
+    chosen: npt.NDArray[np.bool_],
+    common: Common,
+    weights: Mapping[str, float],
+    *,
+    same_country: bool,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+    """(local row, candidate, rounded score) of every allowed pair in the chosen cells, and of every
+    allowed candidate sharing a partner with its row."""
+    size = len(table)
+    local, cell = np.nonzero(chosen)
+    lengths = cells.indptr[cell + 1] - cells.indptr[cell]
+    candidate = cells.members[scoring._ranges(cells.indptr[cell], lengths)]
+    local = np.repeat(local, lengths)
+    extra_local, extra = np.divmod(common.keys, size)
+    outside = ~chosen[extra_local, cells.of[extra]]
+    local = np.concatenate([local, extra_local[outside]])
+    candidate = np.concatenate([candidate, extra[outside]])
+    row = rows[local]
+    keep = candidate != row
+    if not same_country:
+        keep &= table.country[candidate] != table.country[row]
+    pair_keys = row * size + candidate
+    keep &= ~_member_of(_sorted_keys(table.blocked, size, both_ways=True), pair_keys)
+    keep &= ~_member_of(_sorted_keys(table.dismissed, size, both_ways=False), pair_keys)
+    local, candidate = local[keep], candidate[keep]
+    score = np.zeros(len(local), np.float32)
+    used = [name for name in FEATURES if weights.get(name, 0.0)]
+    shared = common.at(local * size + candidate)
+    for name, values in scoring.features(
+        table, rows[local], cols=candidate[:, None], only=used, common_at_cols=shared[:, None]
+    ):
+        score += np.float32(weights[name]) * values[:, 0]
+    return local, candidate, np.round(score, scoring.SCORE_DECIMALS)
+
+
+def _best(
+    local: npt.NDArray[np.int64], candidate: npt.NDArray[np.int64], score: npt.NDArray[np.float32], rows: int, k: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32], npt.NDArray[np.int64]]:
+    """The k best (score desc, position asc) per row as (rows, k) arrays padded with -inf, and how many each has."""
+    order = np.lexsort((candidate, -score, local))
+    local, candidate, score = local[order], candidate[order], score[order]
+    start = np.searchsorted(local, np.arange(rows))
+    place = np.arange(len(local)) - start[local]
+    keep = place < k
+    top = np.zeros((rows, k), np.int64)
+    top_scores = np.full((rows, k), -np.inf, np.float32)
+    top[local[keep], place[keep]] = candidate[keep]
+    top_scores[local[keep], place[keep]] = score[keep]
+    return top, top_scores, np.bincount(local[keep], minlength=rows)
+
+
+def rank_arrays(
+    table: CityTable,
+    rows: npt.NDArray[np.int64],
+    *,
+    k: int,
+    weights: Mapping[str, float],
+    same_country: bool,
+) -> TopArrays:
+    """scoring.rank_arrays() by cells and bounds: the same top k, without the (rows, N) arrays."""
+    if getattr(table, "_pruning_fell_back", False):
+        return scoring.rank_arrays_dense(table, rows, k=k, weights=weights, same_country=same_country)
+    cells = cells_of(table)
+    count = len(rows)
+    bound = upper_bounds(table, cells, rows, weights, same_country=same_country)
+    common = common_partners(table, rows)
+    # First the cells with the highest bounds: their k-th best allowed score is a threshold.
+    probe = min(PROBE_CELLS, len(cells))
+    first = np.zeros(bound.shape, np.bool_)
+    first[np.arange(count)[:, None], np.argpartition(-bound, probe - 1, axis=1)[:, :probe]] = True
+    first &= np.isfinite(bound)
+    top, top_scores, found = _best(
+        *_scored_pairs(table, cells, rows, first, common, weights, same_country=same_country), count, k
+    )
+    threshold = np.where(found >= k, top_scores[:, -1].astype(np.float64) - SCORE_MARGIN, -np.inf)
+    # Then every cell that can still reach it; where bounds are too loose to leave out much, every pair.
+    chosen = np.isfinite(bound) & (bound >= threshold[:, None])
+    if int(np.diff(cells.indptr) @ chosen.sum(axis=0)) > DENSE_SHARE * count * len(table):
+        # Bounds this loose here are likely as loose for the table's next blocks: they go the dense way at once.
+        table._pruning_fell_back = True  # type: ignore[attr-defined]
+        return scoring.rank_arrays_dense(table, rows, k=k, weights=weights, same_country=same_country)
+    top, top_scores, found = _best(
+        *_scored_pairs(table, cells, rows, chosen, common, weights, same_country=same_country), count, k
+    )
+    # Places left empty (fewer than k allowed) hold the row itself, at -inf.
+    empty = np.arange(k)[None, :] >= found[:, None]
+    top[empty] = np.broadcast_to(rows[:, None], top.shape)[empty]
+    shared = common.at(np.arange(count)[:, None] * len(table) + top)
+    return TopArrays(
+        rows=rows,
+        top=top,
+        scores=top_scores,
+        features=dict(scoring.features(table, rows, cols=top, common_at_cols=shared)),
+    )
