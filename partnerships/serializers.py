@@ -7,6 +7,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from accounts.models import User
 from cities.models import City, Topic
 from partnerships import permissions
 from partnerships.forms import COMMENT_MAX_LENGTH, SUMMARY_MAX_LENGTH
@@ -27,8 +28,18 @@ class CityRefSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "country"]
 
 
+class PersonSerializer(serializers.Serializer):
+    """A person as others see them: full name (null when not given) and role, never the login name."""
+
+    name = serializers.CharField(allow_null=True, read_only=True)
+    role = serializers.ChoiceField(choices=User.Role.choices, read_only=True)
+
+    def to_representation(self, instance: User) -> dict[str, Any]:
+        return {"name": instance.get_full_name() or None, "role": instance.role}
+
+
 class TransitionSerializer(serializers.ModelSerializer):
-    actor = serializers.CharField(source="actor.username", default=None, read_only=True)
+    actor = PersonSerializer(read_only=True, allow_null=True, help_text="Null for a move the portal made itself.")
 
     class Meta:
         model = AgreementTransition
@@ -36,7 +47,7 @@ class TransitionSerializer(serializers.ModelSerializer):
 
 
 class ActivitySerializer(serializers.ModelSerializer):
-    author = serializers.CharField(source="author.username", default=None, read_only=True)
+    author = PersonSerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = AgreementActivity

@@ -12,7 +12,7 @@ from typing import Any, cast
 
 import pytest
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.test import Client, RequestFactory
 from django.urls import get_resolver
 from django.utils import translation
@@ -254,7 +254,8 @@ def test_request_django_refuses_before_the_api_sees_it_is_a_json_400(officer: Us
 
 def test_csrf_failure_in_the_api_is_json(officer: User) -> None:
     api = APIClient(enforce_csrf_checks=True)
-    api.login(username=officer.username, password=PASSWORD)
+    # django-axes asks every password check for its request.
+    api.login(request=HttpRequest(), username=officer.username, password=PASSWORD)
 
     response = api.post("/api/v1/agreements/", {"title": "No token"}, format="json")
 
