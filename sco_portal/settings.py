@@ -174,6 +174,21 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 
+# The cache holds the API's throttle counts (django-axes keeps its own in the database).
+# Redis when there is one, so every web worker counts together; else each process its own.
+CACHE_URL = env.str("CACHE_URL", default=REDIS_URL)
+if CACHE_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            # A Redis that accepts and never answers must not hang the request (see the broker below).
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 # Notifications (the outbox): see notifications/services.py.
 NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=8)
 # First retry after this many seconds, then twice as long each time, up to the maximum.
@@ -227,6 +242,25 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "sco_portal.errors.exception_handler",
+    # Who counts against which rate: sco_portal/throttling.py. Over the rate: 429 with Retry-After.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "sco_portal.throttling.VisitorRateThrottle",
+        "sco_portal.throttling.PersonRateThrottle",
+        "sco_portal.throttling.APIKeyRateThrottle",
+        "sco_portal.throttling.SearchRateThrottle",
+        "sco_portal.throttling.ExportRateThrottle",
+    ],
+}
+
+# Requests per client and period (s, m, h, d) under /api/; searches and exports also count
+# against their own tighter rate. A machine client syncing a few thousand records in pages of
+# 100 stays well inside its rate.
+API_THROTTLE_RATES = {
+    "visitor": env.str("API_THROTTLE_VISITOR", default="120/minute"),
+    "person": env.str("API_THROTTLE_PERSON", default="300/minute"),
+    "api_key": env.str("API_THROTTLE_API_KEY", default="300/minute"),
+    "search": env.str("API_THROTTLE_SEARCH", default="30/minute"),
+    "export": env.str("API_THROTTLE_EXPORT", default="10/minute"),
 }
 
 SPECTACULAR_SETTINGS = {

@@ -35,6 +35,14 @@ def media_in_a_temporary_folder(settings: Any, tmp_path: Path) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture(autouse=True)
+def empty_cache() -> None:
+    """Throttle counts start from zero in every test."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def almaty_city(db: None) -> City:
     return almaty()
