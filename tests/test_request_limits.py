@@ -21,16 +21,9 @@ class Unreadable(io.BytesIO):
         raise AssertionError("the body was read")
 
 
-def post_raw(client: Client, path: str, content_type: str, length: int, **extra: Any) -> Any:
-    return client.generic(
-        "POST",
-        path,
-        b"",
-        content_type=content_type,
-        CONTENT_LENGTH=str(length),
-        **{"wsgi.input": Unreadable()},
-        **extra,
-    )
+def post_raw(client: Client, path: str, content_type: str, length: int) -> Any:
+    meta: dict[str, Any] = {"CONTENT_LENGTH": str(length), "wsgi.input": Unreadable()}
+    return client.generic("POST", path, b"", content_type=content_type, **meta)
 
 
 def test_a_json_body_over_256_kb_answers_413_in_json_before_it_is_read(officer: User) -> None:
