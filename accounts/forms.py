@@ -5,6 +5,7 @@ from typing import Any
 from django.contrib.auth import forms as auth_forms
 
 from accounts import services
+from sco_portal.text import CleanTextFormMixin
 
 
 class PasswordResetForm(auth_forms.PasswordResetForm):
@@ -21,3 +22,7 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
         html_email_template_name: str | None = None,
     ) -> None:
         services.send_password_reset(person=context["user"], uid=context["uid"], token=context["token"])
+
+
+class UserChangeForm(CleanTextFormMixin, auth_forms.UserChangeForm):
+    """The admin's person form: names are shown to others, so they carry no bidi controls."""

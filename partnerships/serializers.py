@@ -18,6 +18,7 @@ from partnerships.models import (
     AgreementTransition,
     validate_memorandum,
 )
+from sco_portal.text import CleanTextSerializerMixin
 
 
 class CityRefSerializer(serializers.ModelSerializer):
@@ -46,7 +47,7 @@ class TransitionSerializer(serializers.ModelSerializer):
         fields = ["move", "from_status", "to_status", "actor", "comment", "created_at"]
 
 
-class ActivitySerializer(serializers.ModelSerializer):
+class ActivitySerializer(CleanTextSerializerMixin, serializers.ModelSerializer):
     author = PersonSerializer(read_only=True, allow_null=True)
 
     class Meta:
@@ -119,7 +120,7 @@ class AgreementDetailSerializer(AgreementSerializer):
         fields = [*AgreementSerializer.Meta.fields, "transitions", "activities"]
 
 
-class AgreementWriteSerializer(serializers.ModelSerializer):
+class AgreementWriteSerializer(CleanTextSerializerMixin, serializers.ModelSerializer):
     """What an officer sends to draft an agreement (POST) or change a draft (PATCH)."""
 
     initiator = serializers.PrimaryKeyRelatedField(queryset=City.objects.all())
@@ -137,7 +138,7 @@ class AgreementWriteSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class MoveSerializer(serializers.Serializer):
+class MoveSerializer(CleanTextSerializerMixin, serializers.Serializer):
     comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=COMMENT_MAX_LENGTH)
     signed_on = serializers.DateField(required=False, help_text="sign: the date the memorandum was signed.")
     memorandum = serializers.FileField(
