@@ -195,7 +195,9 @@ def test_bidi_controls_are_stripped_from_titles_names_and_comments(
 ) -> None:
     agreement = write_everything("Almaty \u202etxt.exe\u202c – Bishkek \u2066x\u2069")
     officer.refresh_from_db()
-    city = City.objects.get(pk=officer.city_id)
+    city = officer.city
+    assert city is not None
+    city.refresh_from_db()
     texts = [
         agreement.title,
         agreement.summary,
