@@ -185,6 +185,20 @@ CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
+# A broker that accepts the connection and then never answers (a hung Redis, a half-open
+# network path) must not hold the request that publishes: every socket to it gives up after a
+# few seconds, and publishing retries once. The request then answers; the message is in the
+# outbox, and the sweeper enqueues it again when the broker is back.
+BROKER_SOCKET_TIMEOUT = env.float("BROKER_SOCKET_TIMEOUT", default=3.0)
+CELERY_BROKER_CONNECTION_TIMEOUT = BROKER_SOCKET_TIMEOUT
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": BROKER_SOCKET_TIMEOUT,
+    "socket_timeout": BROKER_SOCKET_TIMEOUT,
+}
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = BROKER_SOCKET_TIMEOUT
+CELERY_REDIS_SOCKET_TIMEOUT = BROKER_SOCKET_TIMEOUT
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"retry_policy": {"timeout": 2 * BROKER_SOCKET_TIMEOUT}}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5}
 
 # The cache holds the API's throttle counts (django-axes keeps its own in the database).
 # Redis when there is one, so every web worker counts together; else each process its own.
