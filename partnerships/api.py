@@ -20,6 +20,7 @@ from partnerships import permissions, services
 from partnerships.filters import AgreementFilter
 from partnerships.models import Agreement
 from partnerships.serializers import (
+    MOVE_SERIALIZERS,
     ActivitySerializer,
     AgreementDetailSerializer,
     AgreementSerializer,
@@ -48,9 +49,11 @@ MOVE_OUTCOME = OpenApiParameter(
 def _move_action(move: str) -> Callable[..., Response]:
     """The POST endpoint of one move: validate, call the service, answer the agreement."""
 
+    serializer_class = MOVE_SERIALIZERS.get(move, MoveSerializer)
+
     def handler(self: AgreementViewSet, request: Request, pk: str | None = None) -> Response:
         agreement = self.get_object()
-        serializer = MoveSerializer(data=request.data)
+        serializer = serializer_class(data=request.data)
         serializer.is_valid(raise_exception=True)
         result = services.make_move(agreement=agreement, move=move, by=_person(request), **serializer.validated_data)
         response = self._detail(agreement.pk)
@@ -61,7 +64,9 @@ def _move_action(move: str) -> Callable[..., Response]:
     handler.__name__ = handler.__qualname__ = move
     handler.__doc__ = f"{move.capitalize()} the agreement (see the lifecycle above)."
     with_action = action(detail=True, methods=["post"], url_path=move, url_name=move)(handler)
-    return extend_schema(request=MoveSerializer, responses=AgreementDetailSerializer, parameters=[MOVE_OUTCOME])(
+    # Signing is an upload: documented as a multipart form only, with the memorandum a binary file.
+    request_schema: Any = {"multipart/form-data": serializer_class} if move == "sign" else serializer_class
+    return extend_schema(request=request_schema, responses=AgreementDetailSerializer, parameters=[MOVE_OUTCOME])(
         with_action
     )
 
@@ -82,6 +87,9 @@ class AgreementViewSet(
 
     filterset_class = AgreementFilter
     http_method_names = ["get", "post", "patch", "head", "options"]
+    # Actions whose answer may be 409: the agreement's status (or an open agreement of the same
+    # pair) does not allow it. Read by the schema (sco_portal/schema.py).
+    conflict_actions = {"create", "partial_update", "activities", *map(str, permissions.MOVE_PERMISSIONS)}
 
     def get_permissions(self) -> list[Any]:
         if self.request.method in SAFE_METHODS:
@@ -131,7 +139,7 @@ class AgreementViewSet(
 
     @extend_schema(methods=["post"], request=ActivitySerializer, responses={201: ActivitySerializer})
     @extend_schema(methods=["get"], responses=ActivitySerializer(many=True))
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], filter_backends=[], pagination_class=None)
     def activities(self, request: Request, pk: str | None = None) -> Response:
         """The activity log: visits, exchanges, joint projects. Officers of the two cities add to it."""
         agreement = self.get_object()

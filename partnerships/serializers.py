@@ -3,7 +3,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.urls import reverse
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -101,7 +100,7 @@ class AgreementSerializer(serializers.ModelSerializer):
             "partner_country": agreement.partner_country_approved_by_id is not None,
         }
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
     def get_memorandum(self, agreement: Agreement) -> str | None:
         if not agreement.memorandum:
             return None
@@ -139,14 +138,36 @@ class AgreementWriteSerializer(CleanTextSerializerMixin, serializers.ModelSerial
 
 
 class MoveSerializer(CleanTextSerializerMixin, serializers.Serializer):
+    """A move with nothing but an optional comment (propose, accept, decline, withdraw, ...)."""
+
     comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=COMMENT_MAX_LENGTH)
-    signed_on = serializers.DateField(required=False, help_text="sign: the date the memorandum was signed.")
-    memorandum = serializers.FileField(
-        required=False,
-        validators=[validate_memorandum],
-        help_text=f"sign: the signed memorandum, a PDF of at most {MEMORANDUM_MAX_BYTES // (1024 * 1024)} MB.",
-    )
-    end_date = serializers.DateField(required=False, help_text="renew: the new end of term.")
+
+
+class ApproveMoveSerializer(MoveSerializer):
     country = serializers.CharField(
-        required=False, max_length=2, help_text="approve: the country an SCO coordinator approves for (ISO code)."
+        required=False,
+        max_length=2,
+        help_text="The country an SCO coordinator approves for (ISO code); a national coordinator approves for theirs.",
     )
+
+
+class SignMoveSerializer(MoveSerializer):
+    """Signing uploads the memorandum: a multipart form with the PDF as a file."""
+
+    signed_on = serializers.DateField(help_text="The date the memorandum was signed.")
+    memorandum = serializers.FileField(
+        validators=[validate_memorandum],
+        help_text=f"The signed memorandum, a PDF of at most {MEMORANDUM_MAX_BYTES // (1024 * 1024)} MB.",
+    )
+
+
+class RenewMoveSerializer(MoveSerializer):
+    end_date = serializers.DateField(help_text="The new end of term.")
+
+
+# The request body of each move that takes more than a comment.
+MOVE_SERIALIZERS: dict[str, type[MoveSerializer]] = {
+    "approve": ApproveMoveSerializer,
+    "sign": SignMoveSerializer,
+    "renew": RenewMoveSerializer,
+}

@@ -265,7 +265,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "sco_portal.pagination.PageNumberPagination",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "sco_portal.schema.AutoSchema",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "sco_portal.errors.exception_handler",
     # Who counts against which rate: sco_portal/throttling.py. Over the rate: 429 with Retry-After.
@@ -298,6 +298,9 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Requests and responses get components of their own, so an upload is a binary file in a
+    # request (the memorandum) while a response names its URL.
+    "COMPONENT_SPLIT_REQUEST": True,
     # Served from the portal's own static files, so the docs work on a closed network.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -19,3 +19,5 @@ CELERY_TASK_DEFAULT_QUEUE = f"sco-portal-test-{uuid.uuid4().hex[:12]}"
 # tests about throttling (which set their own) ever meet them.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 API_THROTTLE_RATES = {scope: "100000/minute" for scope in API_THROTTLE_RATES}  # noqa: F405
+# django-axes reports every login (force_login included) at INFO; tests keep its warnings only.
+LOGGING["loggers"] = {"axes": {"level": "WARNING"}}  # noqa: F405

@@ -52,7 +52,9 @@ METHODS = ("GET", "POST", "PATCH")
 # Reading guide: 302 on a page is "log in first" (or, after a form, "done, see the result");
 # 401 is the API's "log in first"; 403 an API key writing, or a person who sees the object but
 # may not change it; 404 out of sight (PRODUCT.md); 405 a method the route does not take;
-# 409 a move the agreement's status does not allow; 400 a move or form missing its fields.
+# 409 a move the agreement's status does not allow; 400 a move or form missing its fields
+# (sign and renew check their required fields before who may make them: nothing is revealed,
+# the agreement is in sight already).
 MATRIX = """
 # route                        method  vis off oth crd ocr sco key stf ina
 home                           GET     200 200 200 200 200 200 200 200 200
@@ -179,13 +181,13 @@ api:agreement-reject           GET     405 405 405 405 405 405 405 405 405
 api:agreement-reject           POST    401 403 404 409 404 409 403 403 401
 api:agreement-reject           PATCH   401 405 405 405 405 405 403 405 401
 api:agreement-renew            GET     405 405 405 405 405 405 405 405 405
-api:agreement-renew            POST    401 400 404 403 404 403 403 403 401
+api:agreement-renew            POST    401 400 404 400 404 400 403 400 401
 api:agreement-renew            PATCH   401 405 405 405 405 405 403 405 401
 api:agreement-resume           GET     405 405 405 405 405 405 405 405 405
 api:agreement-resume           POST    401 403 404 409 404 409 403 403 401
 api:agreement-resume           PATCH   401 405 405 405 405 405 403 405 401
 api:agreement-sign             GET     405 405 405 405 405 405 405 405 405
-api:agreement-sign             POST    401 400 404 400 404 400 403 403 401
+api:agreement-sign             POST    401 400 404 400 404 400 403 400 401
 api:agreement-sign             PATCH   401 405 405 405 405 405 403 405 401
 api:agreement-suspend          GET     405 405 405 405 405 405 405 405 405
 api:agreement-suspend          POST    401 403 404 409 404 409 403 403 401

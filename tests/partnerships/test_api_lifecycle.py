@@ -261,7 +261,7 @@ def test_signing_needs_date_and_memorandum(agreement_in: Callable[..., Agreement
     response = move(officer, agreement, "sign", signed_on=days_from_today(-7).isoformat())
 
     assert response.status_code == 400
-    assert "memorandum" in response.json()["detail"]
+    assert response.json()["memorandum"] == ["No file was submitted."]  # the sign request names what is missing
 
 
 def test_terminating_needs_a_reason(agreement_in: Callable[..., Agreement], officer: User) -> None:
