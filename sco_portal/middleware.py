@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 
@@ -26,6 +27,12 @@ class RequestSizeLimitMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        # Before LocaleMiddleware: the refusal picks the reader's language (cookie, browser) itself.
+        with translation.override(translation.get_language_from_request(request)):
+            refusal = self._refusal(request)
+        return refusal if refusal is not None else self.get_response(request)
+
+    def _refusal(self, request: HttpRequest) -> HttpResponse | None:
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
@@ -39,7 +46,7 @@ class RequestSizeLimitMiddleware:
                 "The request body is %(size)s bytes; at most %(limit)s bytes are accepted for this kind of request."
             ) % {"size": length, "limit": limit}
             return self._refuse(request, 413, message)
-        return self.get_response(request)
+        return None
 
     @staticmethod
     def _refuse(request: HttpRequest, status: int, message: str) -> HttpResponse:

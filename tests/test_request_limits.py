@@ -61,3 +61,10 @@ def test_a_content_length_that_is_not_a_number_is_a_400(db: None) -> None:
     )
     assert response.status_code == 400
     assert response.json()["detail"] == "The Content-Length header is not a number."
+
+
+def test_the_refusal_is_in_the_readers_language(officer: User) -> None:
+    meta: dict[str, Any] = {"CONTENT_LENGTH": str(300 * 1024), "wsgi.input": Unreadable(), "HTTP_ACCEPT_LANGUAGE": "ru"}
+    response = Client().generic("POST", "/api/v1/agreements/", b"", content_type="application/json", **meta)
+    assert response.status_code == 413
+    assert response.json()["detail"].startswith("Тело запроса")
