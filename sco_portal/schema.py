@@ -18,6 +18,8 @@ from typing import Any
 
 from drf_spectacular.openapi import AutoSchema as BaseAutoSchema
 
+from sco_portal.filters import LARGEST_ID, IdFilter
+
 DETAIL = {
     "type": "object",
     "properties": {"detail": {"type": "string", "description": "What went wrong, for a person to read."}},
@@ -49,6 +51,25 @@ def _response(description: str, schema: dict[str, Any], headers: dict[str, Any] 
 
 
 class AutoSchema(BaseAutoSchema):
+    def get_operation(self, *args: Any, **kwargs: Any) -> dict[str, Any] | None:
+        operation: dict[str, Any] | None = super().get_operation(*args, **kwargs)
+        filterset = getattr(self.view, "filterset_class", None)
+        if operation is None or filterset is None:
+            return operation
+        # An id filter takes 1 to the largest 64-bit id (sco_portal/filters.py), and says so.
+        for parameter in operation.get("parameters", []):
+            if isinstance(filterset.base_filters.get(parameter["name"]), IdFilter):
+                parameter["schema"].update({"minimum": 1, "maximum": LARGEST_ID})
+        return operation
+
+    def get_auth(self) -> list[dict[str, Any]]:
+        # Reading is public (accounts.authentication.APIKeyReadOnly): a read needs no key and
+        # no session, which the schema says with an empty requirement beside the others.
+        auth: list[dict[str, Any]] = super().get_auth()
+        if self.method in ("GET", "HEAD") and {} not in auth:
+            auth.append({})
+        return auth
+
     def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
         responses: dict[str, Any] = super()._get_response_bodies(direction)
         if not self.path.startswith("/api/") or self.path.endswith(("/schema/", "/docs/")):
@@ -64,8 +85,11 @@ class AutoSchema(BaseAutoSchema):
         )
         if writes:
             errors["403"] = _response("An API key (read-only), or a person who may not do this.", DETAIL)
-        if "{" in self.path:
-            errors["404"] = _response("No such object, or it is out of the requester's sight.", DETAIL)
+        paged = self.method == "GET" and self._is_list_view() and self._get_paginator() is not None
+        if "{" in self.path or paged:
+            errors["404"] = _response(
+                "No such object, or it is out of the requester's sight; for a list, no such page.", DETAIL
+            )
         if writes and getattr(self.view, "action", None) in getattr(self.view, "conflict_actions", ()):
             errors["409"] = _response("The object's current status does not allow this.", DETAIL)
         if writes:
