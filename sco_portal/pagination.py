@@ -6,8 +6,8 @@ from rest_framework import pagination
 class PageNumberPagination(pagination.PageNumberPagination):
     """DRF's page envelope; clients may ask for up to 100 rows a page.
 
-    A page past the last (or page 0) answers 404, as in DRF; the schema says so and gives the
-    parameters their bounds.
+    A page past the last (or page 0) answers 404, as in DRF; the schema says so and gives `page`
+    its lower bound.
     """
 
     page_size_query_param = "page_size"
@@ -19,5 +19,9 @@ class PageNumberPagination(pagination.PageNumberPagination):
             if parameter["name"] == self.page_query_param:
                 parameter["schema"]["minimum"] = 1
             if parameter["name"] == self.page_size_query_param:
-                parameter["schema"].update({"minimum": 1, "maximum": self.max_page_size})
+                # DRF is lenient here, and the schema says so instead of promising a refusal.
+                parameter["description"] = (
+                    f"Rows per page: more than {self.max_page_size} are served as {self.max_page_size}; "
+                    f"a value that is not a positive whole number gives the default of {self.page_size or 50}."
+                )
         return parameters

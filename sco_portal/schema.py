@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import django_filters
 from drf_spectacular.openapi import AutoSchema as BaseAutoSchema
 
 from sco_portal.filters import LARGEST_ID, IdFilter
@@ -56,10 +57,14 @@ class AutoSchema(BaseAutoSchema):
         filterset = getattr(self.view, "filterset_class", None)
         if operation is None or filterset is None:
             return operation
-        # An id filter takes 1 to the largest 64-bit id (sco_portal/filters.py), and says so.
+        # An id filter takes 1 to the largest 64-bit id (sco_portal/filters.py), and says so; any
+        # other number filter (a population bound) takes decimals too.
         for parameter in operation.get("parameters", []):
-            if isinstance(filterset.base_filters.get(parameter["name"]), IdFilter):
+            query_filter = filterset.base_filters.get(parameter["name"])
+            if isinstance(query_filter, IdFilter):
                 parameter["schema"].update({"minimum": 1, "maximum": LARGEST_ID})
+            elif isinstance(query_filter, django_filters.NumberFilter):
+                parameter["schema"] = {"type": "number"}
         return operation
 
     def get_auth(self) -> list[dict[str, Any]]:
