@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, cast
 
 from django.db.models import QuerySet
@@ -30,6 +29,7 @@ from partnerships.serializers import (
 )
 from sco_portal import uploads
 from sco_portal.content_languages import portal_language
+from sco_portal.move_actions import move_action
 
 READER_LANGUAGE = OpenApiParameter(
     "lang",
@@ -44,38 +44,6 @@ READER_LANGUAGE = OpenApiParameter(
 def _person(request: Request) -> User:
     # Writes need IsAuthenticated (get_permissions), and keys are read-only: here the user is a person.
     return cast(User, request.user)
-
-
-# Tells a fresh move from a repeated one, whose request found the move already made.
-MOVE_OUTCOME_HEADER = "Move-Outcome"
-MOVE_OUTCOME = OpenApiParameter(
-    MOVE_OUTCOME_HEADER,
-    location=OpenApiParameter.HEADER,
-    response=True,
-    enum=["done", "already-done"],
-    description="`done`: this request made the move; `already-done`: it was made before and nothing changed.",
-)
-
-
-def _move_action(move: str) -> Callable[..., Response]:
-    """The POST endpoint of one move: validate, call the service, answer the agreement."""
-
-    def handler(self: AgreementViewSet, request: Request, pk: str | None = None) -> Response:
-        agreement = self.get_object()
-        serializer = MoveSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        result = services.make_move(agreement=agreement, move=move, by=_person(request), **serializer.validated_data)
-        response = self._detail(agreement.pk)
-        response[MOVE_OUTCOME_HEADER] = "already-done" if result.repeated else "done"
-        return response
-
-    # The router maps POST to the method by this name, so it is set before @action reads it.
-    handler.__name__ = handler.__qualname__ = move
-    handler.__doc__ = f"{move.capitalize()} the agreement (see the lifecycle above)."
-    with_action = action(detail=True, methods=["post"], url_path=move, url_name=move)(handler)
-    return extend_schema(request=MoveSerializer, responses=AgreementDetailSerializer, parameters=[MOVE_OUTCOME])(
-        with_action
-    )
 
 
 @extend_schema_view(
@@ -197,6 +165,22 @@ class AgreementViewSet(
         return uploads.download(agreement.memorandum, filename=f"agreement-{agreement.pk}-memorandum")
 
 
+def _make_move(agreement: Any, move: str, by: Any, data: dict[str, Any]) -> services.MoveResult:
+    return services.make_move(agreement=agreement, move=move, by=by, **data)
+
+
 # One POST endpoint per move a person makes, named after the move: /agreements/{id}/<move>/.
 for _move in permissions.MOVE_PERMISSIONS:
-    setattr(AgreementViewSet, str(_move), _move_action(str(_move)))
+    setattr(
+        AgreementViewSet,
+        str(_move),
+        move_action(
+            str(_move),
+            noun="agreement",
+            request_serializer=MoveSerializer,
+            detail_serializer=AgreementDetailSerializer,
+            make_move=lambda agreement, move, by, data: services.make_move(
+                agreement=agreement, move=move, by=by, **data
+            ),
+        ),
+    )

@@ -7,7 +7,7 @@ then keeps its copy current with `updated_after` and the tombstone feed `deleted
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any, cast
 
 from django.db.models import QuerySet
@@ -17,7 +17,7 @@ from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, pagination, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import SAFE_METHODS, IsAuthenticated
@@ -47,15 +47,8 @@ from practices.serializers import (
 )
 from sco_portal import uploads
 from sco_portal.content_languages import portal_language
+from sco_portal.move_actions import move_action
 
-MOVE_OUTCOME_HEADER = "Move-Outcome"
-MOVE_OUTCOME = OpenApiParameter(
-    MOVE_OUTCOME_HEADER,
-    location=OpenApiParameter.HEADER,
-    response=True,
-    enum=["done", "already-done"],
-    description="`done`: this request made the move; `already-done`: it was made before and nothing changed.",
-)
 ETAG_ACTIONS = frozenset({"list", "retrieve", "deleted"})
 
 
@@ -94,27 +87,6 @@ def _person(request: Request) -> User:
 def _matches(header: str, etag: str) -> bool:
     candidates = {tag.strip().removeprefix("W/") for tag in header.split(",")}
     return "*" in candidates or etag in candidates
-
-
-def _move_action(move: str) -> Callable[..., Response]:
-    """The POST endpoint of one move: validate, call the service, answer the practice."""
-
-    def handler(self: PracticeViewSet, request: Request, pk: str | None = None) -> Response:
-        practice = self.get_object()
-        serializer = PracticeMoveSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        result = services.make_move(practice=practice, move=move, by=_person(request), **serializer.validated_data)
-        response = self._detail(practice.pk)
-        response[MOVE_OUTCOME_HEADER] = "already-done" if result.repeated else "done"
-        return response
-
-    # The router maps POST to the method by this name, so it is set before @action reads it.
-    handler.__name__ = handler.__qualname__ = move
-    handler.__doc__ = f"{move.capitalize()} the practice (see the lifecycle above)."
-    with_action = action(detail=True, methods=["post"], url_path=move, url_name=move)(handler)
-    return extend_schema(request=PracticeMoveSerializer, responses=PracticeDetailSerializer, parameters=[MOVE_OUTCOME])(
-        with_action
-    )
 
 
 @extend_schema(tags=["practices"])
@@ -316,6 +288,20 @@ class PracticeViewSet(
         return response
 
 
+def _make_move(practice: Any, move: str, by: Any, data: dict[str, Any]) -> services.MoveResult:
+    return services.make_move(practice=practice, move=move, by=by, **data)
+
+
 # One POST endpoint per move a person makes, named after the move: /practices/{id}/<move>/.
 for _move in permissions.MOVE_PERMISSIONS:
-    setattr(PracticeViewSet, str(_move), _move_action(str(_move)))
+    setattr(
+        PracticeViewSet,
+        str(_move),
+        move_action(
+            str(_move),
+            noun="practice",
+            request_serializer=PracticeMoveSerializer,
+            detail_serializer=PracticeDetailSerializer,
+            make_move=_make_move,
+        ),
+    )
