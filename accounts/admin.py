@@ -2,11 +2,13 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
+from accounts.forms import UserChangeForm
 from accounts.models import User
 
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
+    form = UserChangeForm
     list_display = ("username", "email", "role", "city", "country", "is_staff", "is_active")
     list_filter = ("role", "is_staff", "is_active", "country")
     list_select_related = ("city", "country")

@@ -7,4 +7,7 @@ class AccountsConfig(AppConfig):
     verbose_name = _("People and roles")
 
     def ready(self) -> None:
-        from accounts import schema  # noqa: F401  (registers the API-key scheme with drf-spectacular)
+        from accounts import (
+            events,  # noqa: F401  (registers the account e-mails)
+            schema,  # noqa: F401  (registers the API-key scheme with drf-spectacular)
+        )

@@ -58,6 +58,14 @@ class User(AbstractUser):
         ]
 
     @property
+    def display_name(self) -> str:
+        """How pages, e-mails and the API name a person to others: their full name and role,
+        or the role alone. Never the login name, which is half of what a password guesser needs."""
+        full_name = self.get_full_name()
+        role = self.get_role_display()
+        return f"{full_name} ({role})" if full_name else str(role)
+
+    @property
     def is_officer(self) -> bool:
         return self.role == self.Role.OFFICER
 

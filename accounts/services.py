@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from accounts import events
 from accounts.models import User
 from cities.models import City, Country
 from sco_portal.errors import DomainError
@@ -67,3 +70,22 @@ def create_demo_accounts(*, password: str) -> list[str]:
     add("coordinator.sco", role=User.Role.SCO_COORDINATOR)
     add("admin", role=User.Role.VISITOR, is_staff=True, is_superuser=True)
     return created
+
+
+@transaction.atomic
+def send_password_reset(*, person: User, uid: str, token: str) -> None:
+    """E-mail `person` the link that sets a new password, through the outbox.
+
+    The occurrence is the token, so a second request for the same link adds no second
+    e-mail, while a new token (after a login or a password change) makes a new one.
+    """
+    # Imported here: notifications imports accounts' model through the user setting.
+    from notifications.services import notify
+
+    path = reverse("password_reset_confirm", kwargs={"uidb64": uid, "token": token})
+    notify(
+        event=events.PASSWORD_RESET,
+        recipients=[person],
+        context={"action_url": path, "valid_hours": settings.PASSWORD_RESET_TIMEOUT // 3600},
+        occurrence=f"{uid}:{token}",
+    )

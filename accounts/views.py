@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import contextlib
-from typing import cast
+from typing import Any, cast
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.views import i18n
 
 from accounts import services
@@ -20,4 +22,17 @@ def set_language(request: HttpRequest) -> HttpResponse:
         # (or sets a cookie that LocaleMiddleware then ignores).
         with contextlib.suppress(DomainError):
             services.set_language(person=cast(User, request.user), language=request.POST.get("language", ""))
+    return response
+
+
+def locked_out(
+    request: HttpRequest, original_response: HttpResponse | None = None, credentials: dict[str, Any] | None = None
+) -> HttpResponse:
+    """What django-axes answers while a username is locked for this address (AXES_LOCKOUT_CALLABLE)."""
+    context = {
+        "failure_limit": settings.AXES_FAILURE_LIMIT,
+        "lock_minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
+    }
+    response = render(request, "registration/locked_out.html", context, status=429)
+    response["Retry-After"] = str(int(settings.AXES_COOLOFF_TIME.total_seconds()))
     return response

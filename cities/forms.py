@@ -7,6 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from cities.models import City, Topic
+from sco_portal.text import CleanTextFormMixin
 
 
 def assume_https(field: models.Field[Any, Any], **kwargs: Any) -> forms.Field | None:
@@ -16,7 +17,7 @@ def assume_https(field: models.Field[Any, Any], **kwargs: Any) -> forms.Field | 
     return field.formfield(**kwargs)
 
 
-class CityProfileForm(forms.ModelForm):
+class CityProfileForm(CleanTextFormMixin, forms.ModelForm):
     """What a city's officers keep: never the GeoNames data."""
 
     needs = forms.ModelMultipleChoiceField(

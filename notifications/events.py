@@ -35,17 +35,23 @@ class EventType:
     optional: bool
     templates: str
     subject: str = ""
+    # Sent at once even to a daily-digest subscriber: a link that expires cannot wait a day.
+    immediate: bool = False
 
 
 _REGISTRY: dict[str, EventType] = {}
 
 
-def register(name: str, *, label: str | Promise, optional: bool, templates: str, subject: str = "") -> str:
+def register(
+    name: str, *, label: str | Promise, optional: bool, templates: str, subject: str = "", immediate: bool = False
+) -> str:
     """Declare an event and return its name, which is what `notify()` takes and the outbox stores.
 
     Declaring the same name twice differently is a configuration error.
     """
-    event = EventType(name=name, label=label, optional=optional, templates=templates, subject=subject)
+    event = EventType(
+        name=name, label=label, optional=optional, templates=templates, subject=subject, immediate=immediate
+    )
     if _REGISTRY.setdefault(name, event) != event:
         raise ImproperlyConfigured(f"The e-mail event {name!r} is registered twice, differently.")
     return name

@@ -123,7 +123,8 @@ def notify(*, event: str, recipients: Iterable[User], context: Mapping[str, Any]
       sent by a Celery task enqueued when the caller's transaction commits. If the
       broker is down then, the request still succeeds and the sweeper sends later.
     """
-    event = events.get(event).name  # ValueError for an event no app registered
+    event_type = events.get(event)  # ValueError for an event no app registered
+    event = event_type.name
     if not occurrence:
         raise ValueError("notify() needs an occurrence that names this happening of the event")
     people: dict[int, User] = {}
@@ -137,7 +138,11 @@ def notify(*, event: str, recipients: Iterable[User], context: Mapping[str, Any]
             preference = preferences.get(person.pk)
             if preference is not None and not preference.wants(event):
                 continue
-            digest = preference is not None and preference.delivery == Preference.Delivery.DAILY_DIGEST
+            digest = (
+                preference is not None
+                and preference.delivery == Preference.Delivery.DAILY_DIGEST
+                and not event_type.immediate
+            )
             rendered = render_email(event=event, recipient=person, context=context)
             now = timezone.now()
             message = Message(

@@ -20,6 +20,7 @@ from partnerships import permissions, services
 from partnerships.filters import AgreementFilter
 from partnerships.models import Agreement
 from partnerships.serializers import (
+    MOVE_SERIALIZERS,
     ActivitySerializer,
     AgreementDetailSerializer,
     AgreementSerializer,
@@ -65,6 +66,9 @@ class AgreementViewSet(
 
     filterset_class = AgreementFilter
     http_method_names = ["get", "post", "patch", "head", "options"]
+    # Actions whose answer may be 409: the agreement's status (or an open agreement of the same
+    # pair) does not allow it. Read by the schema (sco_portal/schema.py).
+    conflict_actions = {"create", "partial_update", "activities", *map(str, permissions.MOVE_PERMISSIONS)}
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
@@ -122,7 +126,7 @@ class AgreementViewSet(
 
     @extend_schema(methods=["post"], request=ActivitySerializer, responses={201: ActivitySerializer})
     @extend_schema(methods=["get"], responses=ActivitySerializer(many=True))
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], filter_backends=[], pagination_class=None)
     def activities(self, request: Request, pk: str | None = None) -> Response:
         """The activity log: visits, exchanges, joint projects. Officers of the two cities add to it."""
         agreement = self.get_object()
@@ -177,10 +181,10 @@ for _move in permissions.MOVE_PERMISSIONS:
         move_action(
             str(_move),
             noun="agreement",
-            request_serializer=MoveSerializer,
+            request_serializer=MOVE_SERIALIZERS.get(str(_move), MoveSerializer),
             detail_serializer=AgreementDetailSerializer,
-            make_move=lambda agreement, move, by, data: services.make_move(
-                agreement=agreement, move=move, by=by, **data
-            ),
+            make_move=_make_move,
+            # Signing is an upload: documented as a multipart form only, with the memorandum a binary file.
+            multipart=_move == "sign",
         ),
     )

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cities.models import Topic
 from partnerships.models import Agreement, AgreementActivity, validate_memorandum
+from sco_portal.text import CleanTextFormMixin
 
 # The longest texts people may write. The model keeps `summary` and `comment` as unbounded
 # TextFields, so these forms and the API's serializers (which import the constants) set the
@@ -20,7 +21,7 @@ class DateInput(forms.DateInput):
     input_type = "date"
 
 
-class AgreementForm(forms.ModelForm):
+class AgreementForm(CleanTextFormMixin, forms.ModelForm):
     """The terms an initiating city's officer drafts; the two cities are fixed by the page."""
 
     # The model field's form field (its label, not required), with the length limit the model lacks.
@@ -56,7 +57,7 @@ class AgreementForm(forms.ModelForm):
         return cleaned
 
 
-class TranslationForm(forms.Form):
+class TranslationForm(CleanTextFormMixin, forms.Form):
     """An agreement's title and summary in one other language; an empty title removes the translation."""
 
     title = forms.CharField(label=_("Title"), max_length=200, required=False)
@@ -65,7 +66,7 @@ class TranslationForm(forms.Form):
     )
 
 
-class MoveForm(forms.Form):
+class MoveForm(CleanTextFormMixin, forms.Form):
     """A move on an agreement; signing and renewing ask for more than a comment."""
 
     comment = forms.CharField(
@@ -95,7 +96,7 @@ class MoveForm(forms.Form):
                 del self.fields[name]
 
 
-class ActivityForm(forms.ModelForm):
+class ActivityForm(CleanTextFormMixin, forms.ModelForm):
     class Meta:
         model = AgreementActivity
         fields = ["date", "kind", "description"]

@@ -3,10 +3,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.urls import reverse
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from accounts.serializers import PersonSerializer
 from cities.models import City, Topic
 from partnerships import permissions
 from partnerships.forms import COMMENT_MAX_LENGTH, SUMMARY_MAX_LENGTH
@@ -18,6 +18,7 @@ from partnerships.models import (
     validate_memorandum,
 )
 from sco_portal.content_languages import LANGUAGE_CHOICES
+from sco_portal.text import CleanTextSerializerMixin
 
 
 class CityRefSerializer(serializers.ModelSerializer):
@@ -29,15 +30,15 @@ class CityRefSerializer(serializers.ModelSerializer):
 
 
 class TransitionSerializer(serializers.ModelSerializer):
-    actor = serializers.CharField(source="actor.username", default=None, read_only=True)
+    actor = PersonSerializer(read_only=True, allow_null=True, help_text="Null for a move the portal made itself.")
 
     class Meta:
         model = AgreementTransition
         fields = ["move", "from_status", "to_status", "actor", "comment", "created_at"]
 
 
-class ActivitySerializer(serializers.ModelSerializer):
-    author = serializers.CharField(source="author.username", default=None, read_only=True)
+class ActivitySerializer(CleanTextSerializerMixin, serializers.ModelSerializer):
+    author = PersonSerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = AgreementActivity
@@ -117,7 +118,7 @@ class AgreementSerializer(serializers.ModelSerializer):
             "partner_country": agreement.partner_country_approved_by_id is not None,
         }
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
     def get_memorandum(self, agreement: Agreement) -> str | None:
         if not agreement.memorandum:
             return None
@@ -136,7 +137,7 @@ class AgreementDetailSerializer(AgreementSerializer):
         fields = [*AgreementSerializer.Meta.fields, "transitions", "activities"]
 
 
-class AgreementWriteSerializer(serializers.ModelSerializer):
+class AgreementWriteSerializer(CleanTextSerializerMixin, serializers.ModelSerializer):
     """What an officer sends to draft an agreement (POST) or change a draft (PATCH)."""
 
     initiator = serializers.PrimaryKeyRelatedField(queryset=City.objects.all())
@@ -164,7 +165,7 @@ class AgreementWriteSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class TranslationSerializer(serializers.Serializer):
+class TranslationSerializer(CleanTextSerializerMixin, serializers.Serializer):
     """An agreement's title and summary in one more language; an empty title removes that translation."""
 
     language = serializers.ChoiceField(choices=[code for code, _name in LANGUAGE_CHOICES])
@@ -172,15 +173,37 @@ class TranslationSerializer(serializers.Serializer):
     summary = serializers.CharField(max_length=SUMMARY_MAX_LENGTH, allow_blank=True, required=False, default="")
 
 
-class MoveSerializer(serializers.Serializer):
+class MoveSerializer(CleanTextSerializerMixin, serializers.Serializer):
+    """A move with nothing but an optional comment (propose, accept, decline, withdraw, ...)."""
+
     comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=COMMENT_MAX_LENGTH)
-    signed_on = serializers.DateField(required=False, help_text="sign: the date the memorandum was signed.")
-    memorandum = serializers.FileField(
-        required=False,
-        validators=[validate_memorandum],
-        help_text=f"sign: the signed memorandum, a PDF of at most {MEMORANDUM_MAX_BYTES // (1024 * 1024)} MB.",
-    )
-    end_date = serializers.DateField(required=False, help_text="renew: the new end of term.")
+
+
+class ApproveMoveSerializer(MoveSerializer):
     country = serializers.CharField(
-        required=False, max_length=2, help_text="approve: the country an SCO coordinator approves for (ISO code)."
+        required=False,
+        max_length=2,
+        help_text="The country an SCO coordinator approves for (ISO code); a national coordinator approves for theirs.",
     )
+
+
+class SignMoveSerializer(MoveSerializer):
+    """Signing uploads the memorandum: a multipart form with the PDF as a file."""
+
+    signed_on = serializers.DateField(help_text="The date the memorandum was signed.")
+    memorandum = serializers.FileField(
+        validators=[validate_memorandum],
+        help_text=f"The signed memorandum, a PDF of at most {MEMORANDUM_MAX_BYTES // (1024 * 1024)} MB.",
+    )
+
+
+class RenewMoveSerializer(MoveSerializer):
+    end_date = serializers.DateField(help_text="The new end of term.")
+
+
+# The request body of each move that takes more than a comment.
+MOVE_SERIALIZERS: dict[str, type[MoveSerializer]] = {
+    "approve": ApproveMoveSerializer,
+    "sign": SignMoveSerializer,
+    "renew": RenewMoveSerializer,
+}

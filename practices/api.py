@@ -107,6 +107,17 @@ class PracticeViewSet(
     filter_backends = [PracticeFilterBackend]
     pagination_class = PracticeCursorPagination
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    # The exports set "export": they count against the tighter export rate (sco_portal/throttling.py).
+    throttle_scope: str | None = None
+    # Actions whose answer may be 409: the practice's status does not allow them (read by the
+    # schema, sco_portal/schema.py).
+    conflict_actions = {
+        "partial_update",
+        "destroy",
+        "attachments",
+        "attachment",
+        *map(str, permissions.MOVE_PERMISSIONS),
+    }
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
@@ -272,7 +283,7 @@ class PracticeViewSet(
         return exports.records(self.filter_queryset(self.get_queryset()), self.get_serializer_context())
 
     @extend_schema(responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR)})
-    @action(detail=False, methods=["get"], url_path="export/csv", pagination_class=None)
+    @action(detail=False, methods=["get"], url_path="export/csv", pagination_class=None, throttle_scope="export")
     def export_csv(self, request: Request) -> StreamingHttpResponse:
         """Every practice of the current filter as CSV, streamed (indicators as a JSON list in one column)."""
         response = StreamingHttpResponse(exports.csv_lines(self._records()), content_type="text/csv; charset=utf-8")
@@ -280,7 +291,7 @@ class PracticeViewSet(
         return response
 
     @extend_schema(responses={(200, "application/json"): PracticeSerializer(many=True)})
-    @action(detail=False, methods=["get"], url_path="export/json", pagination_class=None)
+    @action(detail=False, methods=["get"], url_path="export/json", pagination_class=None, throttle_scope="export")
     def export_json(self, request: Request) -> StreamingHttpResponse:
         """Every practice of the current filter as one JSON array, streamed."""
         response = StreamingHttpResponse(exports.json_chunks(self._records()), content_type="application/json")

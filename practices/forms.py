@@ -18,6 +18,7 @@ from practices.models import (
     language_choices_for_reader,
     validate_attachment,
 )
+from sco_portal.text import CleanTextFormMixin
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -37,7 +38,7 @@ class MultipleFileField(forms.FileField):
         return [super().clean(data, initial)] if data else []
 
 
-class PracticeForm(forms.ModelForm):
+class PracticeForm(CleanTextFormMixin, forms.ModelForm):
     """What an officer writes; the city is theirs, the indicators come in the formset below."""
 
     topics = forms.ModelMultipleChoiceField(
@@ -133,7 +134,7 @@ class PracticeForm(forms.ModelForm):
         return cleaned
 
 
-class IndicatorForm(forms.ModelForm):
+class IndicatorForm(CleanTextFormMixin, forms.ModelForm):
     class Meta:
         model = PracticeIndicator
         fields = ["indicator", "unit", "baseline", "achieved", "year"]
@@ -151,7 +152,7 @@ def indicator_rows(formset: Any) -> list[dict[str, Any]]:
     ]
 
 
-class MoveForm(forms.Form):
+class MoveForm(CleanTextFormMixin, forms.Form):
     comment = forms.CharField(
         label=_("Comment"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
     )
@@ -164,7 +165,7 @@ class MoveForm(forms.Form):
             self.fields["comment"].label = _("What should the author change?")
 
 
-class TranslationForm(forms.Form):
+class TranslationForm(CleanTextFormMixin, forms.Form):
     """A practice's title and summary in one other language; an empty title removes the translation."""
 
     title = forms.CharField(label=_("Title"), max_length=200, required=False)

@@ -11,6 +11,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from accounts.serializers import PersonSerializer
 from cities.models import City, Topic
 from practices import permissions
 from practices.models import (
@@ -25,6 +26,7 @@ from practices.models import (
     validate_attachment,
 )
 from sco_portal.content_languages import LANGUAGE_CHOICES, portal_language
+from sco_portal.text import CleanTextSerializerMixin
 
 # Formatters for the written-out representation below, formatting as the model's DRF fields do;
 # shared because they keep no state.
@@ -41,14 +43,14 @@ class PracticeCitySerializer(serializers.ModelSerializer):
         fields = ["id", "name", "country"]
 
 
-class IndicatorSerializer(serializers.ModelSerializer):
+class IndicatorSerializer(CleanTextSerializerMixin, serializers.ModelSerializer):
     class Meta:
         model = PracticeIndicator
         fields = ["indicator", "unit", "baseline", "achieved", "year"]
 
 
 class PracticeTransitionSerializer(serializers.ModelSerializer):
-    actor = serializers.CharField(source="actor.username", default=None, read_only=True)
+    actor = PersonSerializer(read_only=True, allow_null=True, help_text="Null for a move the portal made itself.")
 
     class Meta:
         model = PracticeTransition
@@ -392,7 +394,7 @@ class PracticeDetailSerializer(PracticeSerializer):
         fields = [*PracticeSerializer.Meta.fields, "translations", "attachments", "transitions"]
 
 
-class PracticeWriteSerializer(serializers.ModelSerializer):
+class PracticeWriteSerializer(CleanTextSerializerMixin, serializers.ModelSerializer):
     """What an officer sends to write a practice (POST) or change it (PATCH); indicators replace the old rows."""
 
     city = serializers.PrimaryKeyRelatedField(queryset=City.objects.all())
@@ -443,7 +445,7 @@ class PracticeWriteSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class PracticeTranslationSerializer(serializers.Serializer):
+class PracticeTranslationSerializer(CleanTextSerializerMixin, serializers.Serializer):
     """A practice's title and summary in one more language; an empty title removes that translation."""
 
     language = serializers.ChoiceField(choices=[code for code, _name in LANGUAGE_CHOICES])
@@ -451,7 +453,7 @@ class PracticeTranslationSerializer(serializers.Serializer):
     summary = serializers.CharField(max_length=1000, allow_blank=True, required=False, default="")
 
 
-class PracticeMoveSerializer(serializers.Serializer):
+class PracticeMoveSerializer(CleanTextSerializerMixin, serializers.Serializer):
     comment = serializers.CharField(
         required=False, allow_blank=True, default="", max_length=2000, help_text="return: what to change."
     )

@@ -1,5 +1,7 @@
+from csp.constants import UNSAFE_INLINE
+from csp.decorators import csp_update
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
 from cities.api import CityViewSet, CountryViewSet, TopicViewSet
@@ -16,8 +18,15 @@ router.register("practices", PracticeViewSet, basename="practice")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    # The docs' own script is a file (`docs/?script`), not inline, so script-src stays strict.
+    # Swagger UI sets style attributes and a <style> element as it renders: inline styles, and
+    # only there, are allowed. (Redoc is not served: it loads its logo from a CDN, which a
+    # closed network cannot reach and the policy would refuse.)
+    path(
+        "docs/",
+        csp_update({"style-src": [UNSAFE_INLINE]})(SpectacularSwaggerSplitView.as_view(url_name="api:schema")),
+        name="docs",
+    ),
     path("cities/<int:pk>/suggestions/", CitySuggestionsView.as_view(), name="city-suggestions"),
     path("", include(router.urls)),
 ]

@@ -36,8 +36,12 @@ def move_action(
     request_serializer: type[Serializer[Any]],
     detail_serializer: type[Serializer[Any]],
     make_move: MakeMove,
+    multipart: bool = False,
 ) -> Callable[..., Response]:
-    """The viewset method for `move`; the viewset provides `get_object()` and `_detail(pk)`."""
+    """The viewset method for `move`; the viewset provides `get_object()` and `_detail(pk)`.
+
+    `multipart`: the body is documented as a multipart form only (a move that uploads a file).
+    """
 
     def handler(self: Any, request: Request, pk: str | None = None) -> Response:
         obj = self.get_object()
@@ -53,6 +57,5 @@ def move_action(
     handler.__name__ = handler.__qualname__ = move
     handler.__doc__ = f"{move.capitalize()} the {noun} (see the lifecycle above)."
     with_action = action(detail=True, methods=["post"], url_path=move, url_name=move)(handler)
-    return extend_schema(request=request_serializer, responses=detail_serializer, parameters=[MOVE_OUTCOME])(
-        with_action
-    )
+    request_schema: Any = {"multipart/form-data": request_serializer} if multipart else request_serializer
+    return extend_schema(request=request_schema, responses=detail_serializer, parameters=[MOVE_OUTCOME])(with_action)

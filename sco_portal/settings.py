@@ -5,10 +5,12 @@ Celery tasks run in process and e-mail written to the console. Every variable is
 listed in README.md.
 """
 
+import datetime
 from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONCE, NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -37,6 +39,8 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
+    "csp",
     "accounts",
     "cities",
     "partnerships",
@@ -48,6 +52,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "sco_portal.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -57,6 +62,10 @@ MIDDLEWARE = [
     "accounts.middleware.PersonLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "sco_portal.middleware.PermissionsPolicyMiddleware",
+    # Last, as django-axes asks: it turns a refused login into the lock-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "sco_portal.urls"
@@ -75,6 +84,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "partnerships.context_processors.inbox",
                 "practices.context_processors.moderation",
+                "csp.context_processors.nonce",
             ],
         },
     },
@@ -86,6 +96,11 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
+# django-axes first: it refuses a locked username-and-address pair before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
@@ -99,6 +114,19 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Password guessing (django-axes): the AXES_FAILURE_LIMIT-th wrong password for one username
+# from one address locks that pair for AXES_COOLOFF_MINUTES; a right password before then
+# clears the count. Staff unlock in the admin ("Access attempts": delete the row).
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# The lock ends 15 minutes after the failure that set it; more tries meanwhile do not extend it.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
+# Every failure is logged (the "axes" logger, a warning) and kept in the admin's failure log.
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
 
 # The demo accounts' password; used only when DEBUG is on.
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="sco-demo-2026")
@@ -132,6 +160,12 @@ STORAGES = {
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 
+# Request bodies (sco_portal/middleware.py): an upload carries one file of at most 10 MB
+# (a memorandum, an attachment) and its form; any other body, JSON included, is far smaller
+# (the longest text field is 5,000 characters).
+REQUEST_MAX_UPLOAD_BYTES = env.int("REQUEST_MAX_UPLOAD_BYTES", default=11 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=256 * 1024)
+
 # E-mail: the console in the embedded mode, SMTP with EMAIL_URL
 # (for example smtp://user:password@mail.example.org:587/?tls=True).
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
@@ -156,6 +190,35 @@ CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
+# A broker that accepts the connection and then never answers (a hung Redis, a half-open
+# network path) must not hold the request that publishes: every socket to it gives up after a
+# few seconds, and publishing retries once. The request then answers; the message is in the
+# outbox, and the sweeper enqueues it again when the broker is back.
+BROKER_SOCKET_TIMEOUT = env.float("BROKER_SOCKET_TIMEOUT", default=3.0)
+CELERY_BROKER_CONNECTION_TIMEOUT = BROKER_SOCKET_TIMEOUT
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": BROKER_SOCKET_TIMEOUT,
+    "socket_timeout": BROKER_SOCKET_TIMEOUT,
+}
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = BROKER_SOCKET_TIMEOUT
+CELERY_REDIS_SOCKET_TIMEOUT = BROKER_SOCKET_TIMEOUT
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"retry_policy": {"timeout": 2 * BROKER_SOCKET_TIMEOUT}}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5}
+
+# The cache holds the API's throttle counts (django-axes keeps its own in the database).
+# Redis when there is one, so every web worker counts together; else each process its own.
+CACHE_URL = env.str("CACHE_URL", default=REDIS_URL)
+if CACHE_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            # A Redis that accepts and never answers must not hang the request (see the broker below).
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # Notifications (the outbox): see notifications/services.py.
 NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=8)
@@ -221,9 +284,28 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "sco_portal.pagination.PageNumberPagination",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "sco_portal.schema.AutoSchema",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "sco_portal.errors.exception_handler",
+    # Who counts against which rate: sco_portal/throttling.py. Over the rate: 429 with Retry-After.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "sco_portal.throttling.VisitorRateThrottle",
+        "sco_portal.throttling.PersonRateThrottle",
+        "sco_portal.throttling.APIKeyRateThrottle",
+        "sco_portal.throttling.SearchRateThrottle",
+        "sco_portal.throttling.ExportRateThrottle",
+    ],
+}
+
+# Requests per client and period (s, m, h, d) under /api/; searches and exports also count
+# against their own tighter rate. A machine client syncing a few thousand records in pages of
+# 100 stays well inside its rate.
+API_THROTTLE_RATES = {
+    "visitor": env.str("API_THROTTLE_VISITOR", default="120/minute"),
+    "person": env.str("API_THROTTLE_PERSON", default="300/minute"),
+    "api_key": env.str("API_THROTTLE_API_KEY", default="300/minute"),
+    "search": env.str("API_THROTTLE_SEARCH", default="30/minute"),
+    "export": env.str("API_THROTTLE_EXPORT", default="10/minute"),
 }
 
 SPECTACULAR_SETTINGS = {
@@ -236,6 +318,9 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Requests and responses get components of their own, so an upload is a binary file in a
+    # request (the memorandum) while a response names its URL.
+    "COMPONENT_SPLIT_REQUEST": True,
     # Served from the portal's own static files, so the docs work on a closed network.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -262,6 +347,29 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", defa
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (django-csp 4): scripts and styles only from the portal itself; an
+# inline <script> needs the request's nonce (`<script nonce="{{ CSP_NONCE }}">`), and no page
+# has one today. The API docs pages loosen only what Swagger UI needs (sco_portal/api_urls.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+# Browser features no page uses, turned off for the portal and anything it might embed.
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), "
+    "payment=(), usb=(), interest-cohort=()"
+)
 
 LOGGING = {
     "version": 1,

@@ -1,7 +1,9 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from accounts import views as account_views
+from accounts.forms import PasswordResetForm
 from cities import views as city_views
 
 urlpatterns = [
@@ -9,6 +11,12 @@ urlpatterns = [
     path("cities/", include("cities.urls")),
     path("agreements/", include("partnerships.urls")),
     path("practices/", include("practices.urls")),
+    # Before Django's own: the reset e-mail goes through the outbox.
+    path(
+        "accounts/password_reset/",
+        auth_views.PasswordResetView.as_view(form_class=PasswordResetForm),
+        name="password_reset",
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/setlang/", account_views.set_language, name="set_language"),
     path("notifications/", include("notifications.urls")),

@@ -35,6 +35,24 @@ def media_in_a_temporary_folder(settings: Any, tmp_path: Path) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture(autouse=True)
+def english_outside_requests() -> None:
+    """Each test starts in English: a request leaves its language active in the thread (Django
+    activates per request and never deactivates), which would leak into the next test's
+    messages depending on which tests xdist gave this process before."""
+    from django.utils import translation
+
+    translation.activate("en")
+
+
+@pytest.fixture(autouse=True)
+def empty_cache() -> None:
+    """Throttle counts start from zero in every test."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def almaty_city(db: None) -> City:
     return almaty()

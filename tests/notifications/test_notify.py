@@ -48,7 +48,7 @@ def test_proposal_writes_one_queued_message_per_partner_officer_with_the_link_to
     assert f"{SITE}/partnerships/17/" in message.text_body
     assert f'href="{SITE}/partnerships/17/"' in message.html_body
     assert message.action_url == f"{SITE}/partnerships/17/"
-    assert "officer.almaty" in message.text_body  # who acted
+    assert "By: Municipal officer" in message.text_body  # who acted: by role, not by login name
 
 
 def test_the_same_event_raised_twice_makes_one_message(

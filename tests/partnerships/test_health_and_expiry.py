@@ -127,4 +127,4 @@ def test_agreement_page_shows_the_timeline(
 
     assert "Proposed → Under review" in html
     assert "We look forward to it" in html
-    assert "officer.bishkek" in html
+    assert "(Municipal officer)" in html and "officer.bishkek" not in html
