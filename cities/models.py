@@ -250,5 +250,11 @@ class City(models.Model):
 
     @property
     def display_name(self) -> str:
-        """The name in the reader's script where the data has it."""
+        """The name in the reader's script where the data has it, else the GeoNames name."""
         return _in_reader_language(self.name, self.name_ru, self.name_zh)
+
+    @property
+    def shows_geonames_name(self) -> bool:
+        """Whether a Russian or Chinese reader sees the GeoNames name, no source giving one in their language."""
+        language = (get_language() or "en").lower()
+        return (language.startswith("ru") and not self.name_ru) or (language.startswith("zh") and not self.name_zh)
