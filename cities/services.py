@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import datetime
 import unicodedata
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cities.models import City, Country, CountryStatus, NameSource, Topic
-from cities.names import geonames_russian_names, verified_chinese_name, verified_russian_name
+from cities.names import geonames_russian_names, romanisation_key, verified_chinese_name, verified_russian_name
 from sco_portal import changes
 
 DATA_DIR = Path(settings.BASE_DIR) / "data"
@@ -155,13 +155,41 @@ def cldr_city_names(rows: Iterable[dict[str, Any]]) -> dict[tuple[int, str], Lab
     return names
 
 
+def _spelling_key(name: str) -> str:
+    """The GeoNames name with the romanisations' variants made one (Mirnyy, Mirny; Berëzovskiy, Beryozovsky)."""
+    key = romanisation_key(name)
+    for variant, plain in (("yo", "e"), ("ye", "e"), ("iy", "y"), ("yy", "y")):
+        key = key.replace(variant, plain)
+    return key
+
+
 def labelled_city_names(rows: Sequence[dict[str, Any]]) -> dict[tuple[int, str], LabelledName]:
-    """Every name whose language a source states: the reviewed list first, then CLDR, then GeoNames' labels."""
+    """Every name whose language a source states: the reviewed list first, then CLDR, then GeoNames' labels.
+
+    GeoNames' labels are crowd-sourced, and a few are another city's name (it lists Хэфэй,
+    Hefei's name, for Luzhou too; Калькутта for Kozhikode). A label is kept only if the
+    city's GeoNames record still lists it and no city of the country known by another
+    GeoNames name (not a spelling of the same) has it too, from any source; else that city gets no name from GeoNames.
+    """
+    trusted = {**cldr_city_names(rows), **reviewed_city_names()}
+    keys = {row["geonameid"]: _spelling_key(row["name"]) for row in rows}
+    alternates = {row["geonameid"]: set(row["alternatenames"]) for row in rows}
     geonames = {
-        (geonameid, "ru"): LabelledName(name, NameSource.GEONAMES)
-        for geonameid, name in geonames_russian_names(row["geonameid"] for row in rows).items()
+        geonameid: name for geonameid, name in geonames_russian_names(keys).items() if name in alternates[geonameid]
     }
-    return {**geonames, **cldr_city_names(rows), **reviewed_city_names()}
+    # The GeoNames names of the cities that each Russian name is given to.
+    holders = defaultdict(set)
+    for geonameid, name in geonames.items():
+        holders[name].add(keys[geonameid])
+    for (geonameid, language), labelled in trusted.items():
+        if language == "ru" and geonameid in keys:
+            holders[labelled.name].add(keys[geonameid])
+    labelled = {
+        (geonameid, "ru"): LabelledName(name, NameSource.GEONAMES)
+        for geonameid, name in geonames.items()
+        if holders[name] == {keys[geonameid]}
+    }
+    return {**labelled, **trusted}
 
 
 def verified_city_name(row: dict[str, Any], language: str, country_code: str) -> LabelledName:
