@@ -181,9 +181,9 @@ def labelled_city_names(rows: Sequence[dict[str, Any]]) -> dict[tuple[int, str],
     holders = defaultdict(set)
     for geonameid, name in geonames.items():
         holders[name].add(keys[geonameid])
-    for (geonameid, language), labelled in trusted.items():
+    for (geonameid, language), trusted_name in trusted.items():
         if language == "ru" and geonameid in keys:
-            holders[labelled.name].add(keys[geonameid])
+            holders[trusted_name.name].add(keys[geonameid])
     labelled = {
         (geonameid, "ru"): LabelledName(name, NameSource.GEONAMES)
         for geonameid, name in geonames.items()

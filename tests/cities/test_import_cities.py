@@ -148,7 +148,7 @@ def test_standard_city_names_come_from_a_source_that_says_their_language(referen
     assert (naberezhnyye_chelny.name_ru, naberezhnyye_chelny.name_ru_source) == ("Набережные Челны", "geonames")
     jiangyin = City.objects.get(geonameid=1815251)
     assert (jiangyin.name_zh, jiangyin.name_zh_source) == ("江阴市", "romanised")
-    # GeoNames labels Хэфэй (Hefei) for Luzhou and Калькутта (Kolkata) for Kozhikode too: another city's name is refused.
+    # GeoNames labels Хэфэй (Hefei) for Luzhou, Калькутта (Kolkata) for Kozhikode: another city's name is refused.
     names_ru = dict(City.objects.filter(geonameid__in=[1808722, 1801640, 1265873]).values_list("geonameid", "name_ru"))
     assert names_ru == {1808722: "Хэфэй", 1801640: "", 1265873: "Кожикоде"}
     # Where no source gives a name, there is none, and never one outside China from pinyin.
