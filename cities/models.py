@@ -108,12 +108,16 @@ class Topic(models.Model):
 
 
 class NameSource(models.TextChoices):
-    """Where a city's Russian or Chinese name came from: a source that says the name's language, or a guess."""
+    """Where a city's Russian or Chinese name came from, best first; a name no source proves is left empty.
+
+    GEONAMES names the package and version it reads (requirements.txt pins it), so the label changes with them.
+    """
 
     REVIEWED = "reviewed", _("reviewed list (data/city_names.csv)")
     CLDR = "cldr", _("Unicode CLDR")
-    GUESS = "guess", _("guessed from unlabelled GeoNames names")
-    NONE = "", _("no name")
+    GEONAMES = "geonames", _("GeoNames name labelled with its language (pycities 0.2.0, data CC BY 4.0)")
+    ROMANISED = "romanised", _("GeoNames alternate name that romanises to the GeoNames name (BGN/PCGN or pinyin)")
+    NONE = "", _("no name: the GeoNames name is shown")
 
 
 class CityQuerySet(models.QuerySet["City"]):
@@ -246,5 +250,11 @@ class City(models.Model):
 
     @property
     def display_name(self) -> str:
-        """The name in the reader's script where the data has it."""
+        """The name in the reader's script where the data has it, else the GeoNames name."""
         return _in_reader_language(self.name, self.name_ru, self.name_zh)
+
+    @property
+    def shows_geonames_name(self) -> bool:
+        """Whether a Russian or Chinese reader sees the GeoNames name, no source giving one in their language."""
+        language = (get_language() or "en").lower()
+        return (language.startswith("ru") and not self.name_ru) or (language.startswith("zh") and not self.name_zh)

@@ -43,7 +43,9 @@ class CitySerializer(serializers.ModelSerializer):
             "name",
             "ascii_name",
             "name_ru",
+            "name_ru_source",
             "name_zh",
+            "name_zh_source",
             "country",
             "population",
             "latitude",
@@ -51,6 +53,16 @@ class CitySerializer(serializers.ModelSerializer):
             "timezone",
             "is_capital",
         ]
+        extra_kwargs = {
+            "name_ru": {
+                "help_text": "Russian name; empty when no source gives one: show `name`, as GeoNames writes it."
+            },
+            "name_zh": {
+                "help_text": "Chinese name; empty when no source gives one: show `name`, as GeoNames writes it."
+            },
+            "name_ru_source": {"help_text": "Where the Russian name comes from; empty when there is none."},
+            "name_zh_source": {"help_text": "Where the Chinese name comes from; empty when there is none."},
+        }
 
 
 class CityDetailSerializer(CitySerializer):

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import csv
 import datetime
-import difflib
 import unicodedata
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cities.models import City, Country, CountryStatus, NameSource, Topic
+from cities.names import geonames_russian_names, romanisation_key, verified_chinese_name, verified_russian_name
 from sco_portal import changes
 
 DATA_DIR = Path(settings.BASE_DIR) / "data"
@@ -155,76 +155,57 @@ def cldr_city_names(rows: Iterable[dict[str, Any]]) -> dict[tuple[int, str], Lab
     return names
 
 
-def labelled_city_names(rows: Iterable[dict[str, Any]]) -> dict[tuple[int, str], LabelledName]:
-    """Every name whose language a source states: the reviewed list first, then CLDR."""
-    return {**cldr_city_names(rows), **reviewed_city_names()}
+def _spelling_key(name: str) -> str:
+    """The GeoNames name with the romanisations' variants made one (Mirnyy, Mirny; Berëzovskiy, Beryozovsky)."""
+    key = romanisation_key(name)
+    for variant, plain in (("yo", "e"), ("ye", "e"), ("iy", "y"), ("yy", "y")):
+        key = key.replace(variant, plain)
+    return key
 
 
-# Letters of the Russian alphabet; Kazakh, Tatar, Ukrainian... spellings use others.
-_RUSSIAN_LETTERS = set("абвгдеёжзийклмнопрстуфхцчшщъыьэюя- ")
-_RUSSIAN_TO_LATIN = dict(
-    zip(
-        "абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
-        "a b v g d e e zh z i y k l m n o p r s t u f kh ts ch sh shch - y - e yu ya".split(),
-        strict=True,
-    )
-)
+def labelled_city_names(rows: Sequence[dict[str, Any]]) -> dict[tuple[int, str], LabelledName]:
+    """Every name whose language a source states: the reviewed list first, then CLDR, then GeoNames' labels.
 
-
-def _is_cyrillic(text: str) -> bool:
-    return any("CYRILLIC" in unicodedata.name(char, "") for char in text)
-
-
-def _is_han(text: str) -> bool:
-    # Han ideographs only: names with kana are Japanese, not Chinese.
-    return all("CJK" in unicodedata.name(char, "") for char in text if not char.isspace())
-
-
-def _transliterate(text: str) -> str:
-    return "".join(_RUSSIAN_TO_LATIN.get(char, char) for char in text.lower()).replace("-", "")
-
-
-def russian_name(name: str, alternate_names: Iterable[str]) -> str:
-    """The Cyrillic name that reads as Russian and sounds most like the GeoNames name.
-
-    GeoNames' city file lists alternate names without their language, so the
-    Russian one is chosen by its alphabet and its closeness in sound; the longer
-    spelling wins a tie (Казань over Tatar Казан). Empty when there is none.
+    GeoNames' labels are crowd-sourced, and a few are another city's name (it lists Хэфэй,
+    Hefei's name, for Luzhou too; Калькутта for Kozhikode). A label is kept only if the
+    city's GeoNames record still lists it and no city of the country known by another
+    GeoNames name (not a spelling of the same) has it too, from any source; else that city gets no name from GeoNames.
     """
-    candidates = [
-        alternate
-        for alternate in alternate_names
-        if _is_cyrillic(alternate) and set(alternate.lower()) <= _RUSSIAN_LETTERS
-    ]
-    if not candidates:
-        return ""
-    target = name.lower().replace("-", "").replace("'", "")
-
-    def closeness(candidate: str) -> tuple[float, int]:
-        return difflib.SequenceMatcher(None, _transliterate(candidate), target).ratio(), len(candidate)
-
-    return max(candidates, key=closeness)
-
-
-def chinese_name(alternate_names: Iterable[str]) -> str:
-    """The Chinese name, simplified characters preferred (GB 2312 has no traditional forms)."""
-    candidates = [alternate for alternate in alternate_names if _is_han(alternate)]
-
-    def simplified(candidate: str) -> bool:
-        try:
-            candidate.encode("gb2312")
-        except UnicodeEncodeError:
-            return False
-        return True
-
-    # One-character forms are abbreviations (沪 for Shanghai), not names.
-    candidates.sort(key=lambda candidate: (len(candidate) < 2, not simplified(candidate), len(candidate)))
-    return candidates[0] if candidates else ""
+    trusted = {**cldr_city_names(rows), **reviewed_city_names()}
+    keys = {row["geonameid"]: _spelling_key(row["name"]) for row in rows}
+    alternates = {row["geonameid"]: set(row["alternatenames"]) for row in rows}
+    geonames = {
+        geonameid: name for geonameid, name in geonames_russian_names(keys).items() if name in alternates[geonameid]
+    }
+    # The GeoNames names of the cities that each Russian name is given to.
+    holders = defaultdict(set)
+    for geonameid, name in geonames.items():
+        holders[name].add(keys[geonameid])
+    for (geonameid, language), trusted_name in trusted.items():
+        if language == "ru" and geonameid in keys:
+            holders[trusted_name.name].add(keys[geonameid])
+    labelled = {
+        (geonameid, "ru"): LabelledName(name, NameSource.GEONAMES)
+        for geonameid, name in geonames.items()
+        if holders[name] == {keys[geonameid]}
+    }
+    return {**labelled, **trusted}
 
 
-def _guessed(name: str) -> LabelledName:
-    """The last fallback: a name picked from GeoNames' unlabelled alternate names by its script and sound."""
-    return LabelledName(name, NameSource.GUESS if name else NameSource.NONE)
+def verified_city_name(row: dict[str, Any], language: str, country_code: str) -> LabelledName:
+    """The name in `language` that a romanisation check proves (`cities.names`), or no name: never a guess.
+
+    The Chinese check reads pinyin, which is how GeoNames writes the names of
+    cities in China only; elsewhere a Chinese name comes from a labelled source or not at all.
+    """
+    geonames_names = (row["name"], ascii_name(row["name"]))
+    if language == "ru":
+        name = verified_russian_name(geonames_names, row["alternatenames"])
+    elif language == "zh" and country_code == "CN":
+        name = verified_chinese_name(geonames_names, row["alternatenames"])
+    else:
+        name = ""
+    return LabelledName(name, NameSource.ROMANISED if name else NameSource.NONE)
 
 
 def ascii_name(name: str) -> str:
@@ -310,8 +291,8 @@ def _import_country_cities(
     existing = {city.geonameid: city for city in City.objects.filter(geonameid__in=[r["geonameid"] for r in rows])}
     to_create, to_update = [], []
     for row in rows:
-        russian = labelled.get((row["geonameid"], "ru")) or _guessed(russian_name(row["name"], row["alternatenames"]))
-        chinese = labelled.get((row["geonameid"], "zh")) or _guessed(chinese_name(row["alternatenames"]))
+        russian = labelled.get((row["geonameid"], "ru")) or verified_city_name(row, "ru", country.code)
+        chinese = labelled.get((row["geonameid"], "zh")) or verified_city_name(row, "zh", country.code)
         names = {
             "name": row["name"],
             "ascii_name": ascii_name(row["name"]),

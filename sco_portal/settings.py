@@ -331,6 +331,7 @@ SPECTACULAR_SETTINGS = {
         "AgreementKindEnum": "partnerships.models.Agreement.Kind",
         "ActivityKindEnum": "partnerships.models.AgreementActivity.Kind",
         "CountryStatusEnum": "cities.models.CountryStatus.Status",
+        "NameSourceEnum": "cities.models.NameSource",
         "PracticeStatusEnum": "practices.models.Practice.Status",
         "PracticeMoveEnum": "practices.models.Practice.Move",
     },

@@ -36,6 +36,30 @@ def test_city_without_a_name_in_the_readers_script_falls_back_to_its_name(client
     assert "<h1>Almaty</h1>" in html
 
 
+def test_a_city_with_no_russian_name_shows_its_geonames_name_and_says_so(client: Client, almaty_city: City) -> None:
+    from notifications.services import render_email
+    from tests.factories import CityFactory, UserFactory
+    from tests.notifications.stand_ins import agreement_context
+
+    # GeoNames lists Сехор, romanised from Hindi rather than from Russian, so no source gives Sehore a Russian name.
+    sehore = CityFactory.create(geonameid=1256913, name="Sehore", country=almaty_city.country)
+    client.cookies["django_language"] = "ru"
+
+    html = client.get(sehore.get_absolute_url()).content.decode()
+    assert "<h1>Sehore</h1>" in html
+    assert "Название приведено так, как его пишет GeoNames" in html
+    assert 'id="geonames-name"' not in client.get(almaty_city.get_absolute_url()).content.decode()
+    client.cookies["django_language"] = "en"
+    assert 'id="geonames-name"' not in client.get(sehore.get_absolute_url()).content.decode()
+
+    city = client.get(f"/api/v1/cities/{sehore.pk}/").json()
+    assert (city["name"], city["name_ru"], city["name_ru_source"]) == ("Sehore", "", "")
+
+    reader = UserFactory.create(username="reader", language="ru")
+    email = render_email(event="agreement_proposed", recipient=reader, context=agreement_context(sehore, almaty_city))
+    assert "Sehore" in email.subject + email.text and "Алматы" in email.text
+
+
 def test_every_page_offers_the_three_languages(client: Client, almaty_city: City) -> None:
     for path in ("/", "/cities/", f"/cities/{almaty_city.pk}/", "/accounts/login/"):
         html = client.get(path).content.decode()

@@ -196,6 +196,10 @@ def portal(db: None) -> dict[str, User]:
         initiator=city, partner=dushanbe, title="Алматы – Душанбе", status=Agreement.Status.UNDER_REVIEW
     )
     AgreementFactory.create(initiator=city, partner=minsk, title="Алматы – Минск", status=Agreement.Status.DRAFT)
+    # A city that no source names in Russian or Chinese: its page says it shows the GeoNames name.
+    CityFactory.create(
+        geonameid=1256913, name="Sehore", country=Country.objects.get(code="IN"), timezone="Asia/Kolkata"
+    )
     return {
         "officer": UserFactory.create(username="officer.almaty", role=User.Role.OFFICER, city=city),
         "coordinator": UserFactory.create(

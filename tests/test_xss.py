@@ -219,7 +219,9 @@ def write_everything(
             assert declined.status_code == 200
 
             topic = TopicFactory.create(slug="xss", name="Heat").pk
-            practice = _create_practice(api, officer.city_id, topic, text)
+            city = officer.city_id
+            assert city is not None
+            practice = _create_practice(api, city, topic, text)
             translated = api.post(f"/api/v1/practices/{practice}/translations/", translation, format="json")
             assert translated.status_code == 200, translated.json()
             attached = api.post(
@@ -236,7 +238,7 @@ def write_everything(
             ):
                 moved = client.post(f"/api/v1/practices/{practice}/{move}/", {"comment": text}, format="json")
                 assert moved.status_code == 200, (move, moved.json())
-            submitted = _create_practice(api, officer.city_id, topic, text)
+            submitted = _create_practice(api, city, topic, text)
             moved = api.post(f"/api/v1/practices/{submitted}/submit/", {"comment": text}, format="json")
             assert moved.status_code == 200, moved.json()
         active = AgreementFactory.create(

@@ -1,8 +1,10 @@
 import pytest
 from django.core.management import CommandError, call_command
 
-from cities.models import City, CountryStatus
-from cities.services import chinese_name, load_reference_data, russian_name
+from cities.models import City, CountryStatus, NameSource
+from cities.names import verified_chinese_name, verified_russian_name
+from cities.services import load_reference_data
+from tests.factories import CityFactory
 
 
 @pytest.fixture
@@ -88,12 +90,27 @@ def test_reference_data_reload_keeps_coordinators_edits(reference_data: None) ->
     assert Topic.objects.count() == 13
 
 
-def test_local_names_prefer_russian_letters_and_simplified_characters() -> None:
-    assert russian_name("Kazan", ["Kazan", "Казан", "Казань", "Қазан", "Kasan"]) == "Казань"
-    assert russian_name("Almaty", ["Алма-Ата", "Алматы", "Алмати"]) == "Алматы"
-    assert russian_name("Lahore", ["Lahore"]) == ""
-    assert chinese_name(["撒馬爾罕", "撒马尔罕", "サマルカンド"]) == "撒马尔罕"
-    assert chinese_name(["沪", "上海"]) == "上海"
+def test_a_russian_name_is_accepted_only_when_its_bgn_pcgn_romanisation_is_the_geonames_name() -> None:
+    assert verified_russian_name(["Yekaterinburg"], ["Ekaterinburg", "Екатеринбург"]) == "Екатеринбург"
+    assert verified_russian_name(["Nizhniy Novgorod"], ["Горький", "Нижний Новгород"]) == "Нижний Новгород"
+    assert verified_russian_name(["Ust-Kamenogorsk"], ["Өскемен", "Усть-Каменогорск"]) == "Усть-Каменогорск"
+    assert verified_russian_name(["Moscow"], ["Москова"]) == ""  # sounds alike, is not the romanisation
+    assert verified_russian_name(["Karagandy"], ["Қарағанды", "Караганда"]) == ""  # Kazakh letters; "Karaganda"
+    assert verified_russian_name(["Homyel'"], ["Гомель", "Гомель"]) == ""  # romanised from Belarusian, not Russian
+    # Russian Казань and Tatar Казан both romanise to Kazan: two answers, so none.
+    assert verified_russian_name(["Kazan"], ["Казань", "Казан"]) == ""
+    assert verified_russian_name(["Lahore"], ["Lahore"]) == ""
+
+
+def test_a_chinese_name_is_accepted_only_when_its_pinyin_is_the_geonames_name() -> None:
+    assert verified_chinese_name(["Jiangyin"], ["江陰", "江阴市"]) == "江阴市"  # suffix ignored, traditional refused
+    assert verified_chinese_name(["Chongqing"], ["重慶", "重庆市", "重庆"]) == "重庆"  # the shortest form
+    assert verified_chinese_name(["Maqin County"], ["玛沁县"]) == "玛沁县"
+    assert verified_chinese_name(["Xi'an", "Xi'an"], ["西安"]) == "西安"
+    assert verified_chinese_name(["Lhasa"], ["拉萨"]) == ""  # "Lhasa" is not pinyin (lasa)
+    assert verified_chinese_name(["Shanghai"], ["沪"]) == ""  # a one-character abbreviation
+    assert verified_chinese_name(["Xinyu"], ["新余", "新喻"]) == ""  # two names read xinyu: none
+    assert verified_chinese_name(["Samarkand"], ["撒马尔罕"]) == ""
 
 
 STANDARD_NAMES = {
@@ -118,8 +135,27 @@ def test_standard_city_names_come_from_a_source_that_says_their_language(referen
         city = City.objects.get(geonameid=geonameid)
         assert (city.name_ru, city.name_zh) == (russian, chinese), city.name
         assert {city.name_ru_source, city.name_zh_source} <= {"cldr", "reviewed"}, city.name
-    # A city no labelled source covers keeps the guess, marked as one.
-    assert City.objects.filter(name_ru_source="guess").exclude(name_ru="").exists()
+    # Below the reviewed list and CLDR: GeoNames' Russian labels, then names that romanise back to the GeoNames name.
+    sources = {
+        (language, source)
+        for language in ("ru", "zh")
+        for source in City.objects.values_list(f"name_{language}_source", flat=True).distinct()
+    }
+    assert sources == {(language, source) for language in ("ru", "zh") for source in NameSource.values} - {
+        ("zh", NameSource.GEONAMES)
+    }
+    naberezhnyye_chelny = City.objects.get(geonameid=523750)
+    assert (naberezhnyye_chelny.name_ru, naberezhnyye_chelny.name_ru_source) == ("Набережные Челны", "geonames")
+    jiangyin = City.objects.get(geonameid=1815251)
+    assert (jiangyin.name_zh, jiangyin.name_zh_source) == ("江阴市", "romanised")
+    # GeoNames labels Хэфэй (Hefei) for Luzhou, Калькутта (Kolkata) for Kozhikode: another city's name is refused.
+    names_ru = dict(City.objects.filter(geonameid__in=[1808722, 1801640, 1265873]).values_list("geonameid", "name_ru"))
+    assert names_ru == {1808722: "Хэфэй", 1801640: "", 1265873: "Кожикоде"}
+    # Where no source gives a name, there is none, and never one outside China from pinyin.
+    homyel = City.objects.get(geonameid=627907)
+    assert (homyel.name_ru, homyel.name_ru_source, homyel.name_zh) == ("", "", "")
+    assert not City.objects.exclude(country__code="CN").filter(name_zh_source="romanised").exists()
+    assert not City.objects.filter(name_ru="", name_ru_source__gt="").exists()
     # Search finds a city by each of its names, the labelled ones included.
     for text in ("Пекин", "北京", "Beijing", "Нью-Дели"):
         first = City.objects.search(text).first()
@@ -159,3 +195,40 @@ def test_the_migration_replaces_pycountrys_names_but_not_a_coordinators(db: None
     assert Country.objects.get(code="RU").name_ru == "Россия"
     cambodia = Country.objects.get(code="KH")
     assert (cambodia.name_ru, cambodia.name_zh) == ("Камбоджа (Королевство)", "柬埔寨")  # the edited name stays
+
+
+def test_importing_twice_changes_nothing(reference_data: None, capsys: pytest.CaptureFixture[str]) -> None:
+    fields = ("geonameid", "name_ru", "name_ru_source", "name_zh", "name_zh_source", "search_keys")
+    call_command("import_cities", countries="CN,KZ,BY")
+    first = set(City.objects.values_list(*fields))
+    capsys.readouterr()
+
+    call_command("import_cities", countries="CN,KZ,BY")
+
+    assert set(City.objects.values_list(*fields)) == first
+    lines = [line for line in capsys.readouterr().out.splitlines() if " updated" in line]
+    assert len(lines) == 3 and all(" 0 created, 0 updated" in line for line in lines), lines
+
+
+def test_the_migration_forgets_guessed_names_and_keeps_the_others(db: None) -> None:
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("cities.migrations.0005_city_names_without_guesses")
+    guessed = CityFactory.create(name="Wusu", name_ru="Шиху", name_zh="乌苏")
+    City.objects.filter(pk=guessed.pk).update(name_ru_source="guess", name_zh_source="guess")
+    reviewed = CityFactory.create(name="Beijing", name_ru="Пекин", name_ru_source="reviewed")
+
+    migration.forget_guessed_names(apps, None)
+
+    guessed.refresh_from_db()
+    reviewed.refresh_from_db()
+    assert (guessed.name_ru, guessed.name_ru_source, guessed.name_zh, guessed.name_zh_source) == ("", "", "", "")
+    assert (reviewed.name_ru, reviewed.name_ru_source) == ("Пекин", "reviewed")
+
+
+def test_the_geonames_source_label_names_the_installed_pycities() -> None:
+    from importlib.metadata import version
+
+    assert f"pycities {version('pycities')}" in str(NameSource.GEONAMES.label)
