@@ -3,11 +3,14 @@
     .venv/bin/python benchmarks/load.py            # LOAD_DB, LOAD_PORT, LOAD_USERS, LOAD_SECONDS to change
 
 Sets up a scratch database (LOAD_DB, default sco_portal_load: dropped and made anew) with the
-real cities and twinnings, the demo accounts and 400 agreements waiting for Kazakhstan's
-approval; serves it with gunicorn; then runs locust headless with four kinds of user:
+real cities and twinnings, the sample practices, the demo accounts and 400 agreements waiting
+for Kazakhstan's approval; serves it with gunicorn; then runs locust headless with four kinds
+of user:
 
-- a visitor browsing the directory (home, city list and search, a city, agreements);
-- an API client syncing with its key (cities and agreements, page after page);
+- a visitor browsing the directory and the practice library (home, city list and search, a
+  city, agreements, practices and their search, a practice);
+- an API client syncing with its key (cities and agreements page after page, practices by
+  their cursor and the feed of what left the library);
 - officers drafting and proposing agreements (through the API, with their session);
 - a coordinator approving what waits on Kazakhstan.
 
@@ -99,6 +102,7 @@ def set_up() -> str:
     manage("load_reference_data")
     manage("import_cities")
     manage("import_agreements", "data/sco_twinnings.csv", "--quiet")
+    manage("load_sample_practices")
     manage("create_demo_accounts", DEBUG="true")
     manage("collectstatic", "--noinput")
     key = next(line.split()[1] for line in manage("shell", "-c", SEED).splitlines() if line.startswith("KEY "))
@@ -108,6 +112,7 @@ def set_up() -> str:
 API_KEY = ""
 WAITING: list[int] = []
 PARTNERS: list[int] = []
+PRACTICES: list[int] = []
 PARTNER_LOCK = threading.Lock()
 
 
@@ -135,6 +140,19 @@ class Visitor(HttpUser):
     def agreements(self) -> None:
         self.client.get("/agreements/", name="/agreements/")
 
+    @task(2)
+    def practice_library(self) -> None:
+        self.client.get("/practices/", name="/practices/")
+
+    @task(1)
+    def practice_search(self) -> None:
+        query = random.choice(["waste", "transport", "water", "отходы", "公共交通"])
+        self.client.get(f"/practices/?q={query}", name="/practices/?q=…")
+
+    @task(2)
+    def practice_page(self) -> None:
+        self.client.get(f"/practices/{random.choice(PRACTICES)}/", name="/practices/{id}/")
+
 
 class ApiClient(HttpUser):
     weight = 6
@@ -153,6 +171,15 @@ class ApiClient(HttpUser):
         self.client.get(
             f"/api/v1/agreements/?page_size=100&page={random.randint(1, 4)}", name="/api/v1/agreements/?page=N"
         )
+
+    @task(2)
+    def sync_practices(self) -> None:
+        """A mirror's sync: every page of the library by its cursor, then what left it since."""
+        url: str | None = "/api/v1/practices/?page_size=10"
+        while url:
+            page = self.client.get(url, name="/api/v1/practices/?cursor=…").json()
+            url = page["next"]
+        self.client.get("/api/v1/practices/deleted/", name="/api/v1/practices/deleted/")
 
 
 def log_in(user: HttpUser, username: str) -> None:
@@ -272,7 +299,9 @@ def main() -> None:
                 "from partnerships.models import Agreement; from cities.models import City;"
                 "waiting = Agreement.objects.filter(status='under_review', title__contains=' – ');"
                 "print(*waiting.values_list('pk', flat=True)[:400]);"
-                "print(*City.objects.exclude(country__code='UZ').order_by('?').values_list('pk', flat=True)[:3000])",
+                "print(*City.objects.exclude(country__code='UZ').order_by('?').values_list('pk', flat=True)[:3000]);"
+                "from practices.models import Practice;"
+                "print(*Practice.objects.filter(status='published').values_list('pk', flat=True))",
             ],
             cwd=ROOT,
             env=ENVIRONMENT,
@@ -280,8 +309,9 @@ def main() -> None:
             text=True,
             check=True,
         ).stdout.splitlines()
-        WAITING.extend(int(pk) for pk in ids[-2].split())
-        PARTNERS.extend(int(pk) for pk in ids[-1].split())
+        WAITING.extend(int(pk) for pk in ids[-3].split())
+        PARTNERS.extend(int(pk) for pk in ids[-2].split())
+        PRACTICES.extend(int(pk) for pk in ids[-1].split())
 
         environment = Environment(user_classes=[Visitor, ApiClient, Officer, Coordinator], host=BASE, events=events)
         runner = environment.create_local_runner()

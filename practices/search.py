@@ -67,9 +67,11 @@ def _or_translated_title(condition: str, params: tuple[str, ...], words: list[st
 
     table = PracticeTranslation._meta.db_table
     titles = " AND ".join("UPPER(t.title) LIKE UPPER(%s)" for _word in words)
-    return RawSQL(
-        f'(({condition}) OR "practices_practice"."id" = ANY(ARRAY(SELECT t.original_id FROM "{table}" t '
-        f"WHERE {titles})))",
+    # B611/B608: only the model's table name and fixed SQL go into the string; every word is a
+    # parameter (%s), passed to the driver beside it.
+    sql = f'(({condition}) OR "practices_practice"."id" = ANY(ARRAY(SELECT t.original_id FROM "{table}" t WHERE {titles})))'  # noqa: E501  # nosec B608
+    return RawSQL(  # nosec B611
+        sql,
         (*params, *(_like(word) for word in words)),
         output_field=models.BooleanField(),
     )
@@ -82,7 +84,10 @@ def _full_text_search(queryset: PracticeQuerySet, text: str) -> PracticeQuerySet
     document = f'"practices_practice"."{column}"'
     query = "websearch_to_tsquery(%s::regconfig, %s)"
     matches = _or_translated_title(f"{document} @@ {query}", (config, text), text.split())
-    rank = RawSQL(f"ts_rank({document}, {query})", (config, text), output_field=models.FloatField())
+    # B611: `document` names a column of the fixed DOCUMENTS table; the text is a parameter.
+    rank = RawSQL(  # nosec B611
+        f"ts_rank({document}, {query})", (config, text), output_field=models.FloatField()
+    )
     # A translated title matches by substring; its rank is the original's, often 0, so it comes last.
     return queryset.filter(matches).annotate(search_rank=rank).order_by("-search_rank", "-id")
 

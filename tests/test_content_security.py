@@ -15,7 +15,9 @@ from pytest_django.live_server_helper import LiveServer
 
 from accounts.models import User
 from cities.models import City
+from practices.models import Practice
 from tests.conftest import PASSWORD, login, missing_service
+from tests.factories import PracticeFactory
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -33,8 +35,21 @@ def production(settings: Any) -> None:
     settings.DEBUG = False
 
 
-@pytest.mark.parametrize("path", ["/", "/accounts/login/", "/api/v1/docs/", "/cities/"])
-def test_production_pages_carry_a_policy_without_inline_scripts(production: None, almaty_city: City, path: str) -> None:
+@pytest.fixture
+def published_practice(almaty_city: City, officer: User) -> Practice:
+    return PracticeFactory.create(
+        city=almaty_city, author=officer, status=Practice.Status.PUBLISHED, title="Separate collection of waste"
+    )
+
+
+@pytest.mark.parametrize(
+    "path", ["/", "/accounts/login/", "/api/v1/docs/", "/cities/", "/practices/", "PRACTICE", "/map/", "/dashboard/"]
+)
+def test_production_pages_carry_a_policy_without_inline_scripts(
+    production: None, published_practice: Practice, path: str
+) -> None:
+    if path == "PRACTICE":
+        path = f"/practices/{published_practice.pk}/"
     response = Client().get(path)
     assert response.status_code == 200
     policy = directives(response["Content-Security-Policy"])
@@ -82,9 +97,12 @@ def chromium(live_server: LiveServer) -> Iterator[Any]:
 
 
 @pytest.mark.browser
-def test_home_a_form_page_and_the_api_docs_work_in_chromium_without_a_violation(
+def test_home_a_form_page_a_practice_the_map_and_the_api_docs_work_in_chromium_without_a_violation(
     chromium: Any, live_server: LiveServer, production: None, officer: User, transactional_db: None
 ) -> None:
+    practice = PracticeFactory.create(
+        city=officer.city, author=officer, status=Practice.Status.PUBLISHED, title="Separate collection of waste"
+    )
     from playwright.sync_api import expect
 
     page = chromium.new_page()
@@ -106,6 +124,13 @@ def test_home_a_form_page_and_the_api_docs_work_in_chromium_without_a_violation(
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("link", name="Log out").or_(page.get_by_role("button", name="Log out"))).to_be_visible()
+
+    page.goto(f"{live_server.url}/practices/{practice.pk}/")
+    expect(page.get_by_role("heading", name="Separate collection of waste")).to_be_visible()
+
+    # The map draws from its own script and a vendored Leaflet, with the data as a JSON block.
+    page.goto(f"{live_server.url}/map/")
+    expect(page.locator(".leaflet-container")).to_be_visible()
 
     page.goto(f"{live_server.url}/api/v1/docs/")
     expect(page.locator(".swagger-ui .info .title")).to_contain_text("SCO City Partnerships Portal API")
