@@ -9,6 +9,8 @@ full recompute is a chord of block tasks whose callback swaps every result in at
 from __future__ import annotations
 
 import datetime
+import functools
+import logging
 from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
@@ -16,6 +18,7 @@ import numpy as np
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerError
 
 from accounts.models import User
 from cities import events as city_events
@@ -24,7 +27,10 @@ from matching import reasons, scoring
 from matching.inputs import load_table, topic_ids
 from matching.models import Dismissal, PendingRecompute, RecomputeBlock, RecomputeRun, Suggestion, WeeklyDigest
 from notifications.services import notify
+from sco_portal.celery import PUBLISH_RETRY_POLICY
 from sco_portal.errors import DomainError
+
+logger = logging.getLogger(__name__)
 
 # One block's results as they travel from a block task to the chord's callback:
 # (city id, [(candidate id, score, components), ...]) for each city of the block.
@@ -114,7 +120,6 @@ def schedule_city_recompute(city_ids: Collection[int]) -> None:
     a task, after a short countdown that lets the rest of a burst arrive. Many
     cities at once (an import) start one full recompute instead.
     """
-    from matching import tasks
 
     if len(city_ids) > FULL_RECOMPUTE_ABOVE:
         transaction.on_commit(lambda: start_full_recompute())
@@ -126,7 +131,31 @@ def schedule_city_recompute(city_ids: Collection[int]) -> None:
     )
     countdown = getattr(settings, "MATCHING_RECOMPUTE_COUNTDOWN", 5)
     for row in created:
-        tasks.recompute_city.apply_async_on_commit(args=[row.city_id], countdown=countdown, **matching_queue())
+        transaction.on_commit(functools.partial(enqueue_city_recompute, row.city_id, countdown=countdown))
+
+
+def enqueue_city_recompute(city_id: int, *, countdown: int = 0) -> None:
+    """Enqueue one city's recompute. With the broker unreachable or silent, the change that asked
+    for it still answers at once: the city's claim stays, and sweep_pending_recomputes enqueues it
+    once the broker is back."""
+    from matching import tasks
+
+    try:
+        tasks.recompute_city.apply_async(
+            args=[city_id], countdown=countdown, retry_policy=PUBLISH_RETRY_POLICY, **matching_queue()
+        )
+    except (BrokerError, OSError) as error:
+        logger.warning("Broker unreachable, the recompute of city %s is left for the sweeper: %s", city_id, error)
+
+
+def sweep_pending_recomputes(*, older_than: datetime.timedelta = datetime.timedelta(minutes=5)) -> int:
+    """Enqueue again the recomputes still claimed after `older_than` (their task was never
+    published, or was lost); returns how many. A task that was only slow runs twice, harmlessly."""
+    stale = PendingRecompute.objects.filter(requested_at__lt=timezone.now() - older_than)
+    city_ids = list(stale.values_list("city_id", flat=True))
+    for city_id in city_ids:
+        enqueue_city_recompute(city_id)
+    return len(city_ids)
 
 
 # -- every city: a chord of blocks ------------------------------------------------------------

@@ -26,6 +26,12 @@ def recompute_city(city_id: int) -> int:
     return services.recompute_city(city_id=city_id)
 
 
+@shared_task(soft_time_limit=50, time_limit=60, **SAFE)
+def sweep_pending_recomputes() -> int:
+    """Every few minutes (beat): the recomputes whose task the broker never took, enqueued again."""
+    return services.sweep_pending_recomputes()
+
+
 @shared_task(soft_time_limit=240, time_limit=300, **SAFE)
 def compute_block(run_id: int, number: int, start: int, stop: int) -> services.BlockResult:
     """One block of a full recompute; the results go to the chord's callback."""

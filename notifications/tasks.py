@@ -16,12 +16,9 @@ from django.db import transaction
 from kombu.exceptions import OperationalError
 
 from notifications import services
+from sco_portal.celery import PUBLISH_RETRY_POLICY
 
 logger = logging.getLogger(__name__)
-
-# When the broker is down, publishing must fail fast: the web request that raised
-# the event is waiting, and the sweeper will enqueue the message later anyway.
-PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.1, "interval_max": 0.1}
 
 
 class OutboxTask(DjangoTask):

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 import pytest
+from django.utils import timezone
+from kombu.exceptions import OperationalError
 
 from accounts.models import User
 from cities import services as city_services
@@ -96,6 +99,26 @@ def test_a_burst_of_changes_to_one_city_enqueues_one_recompute(
             services.schedule_city_recompute([almaty.pk])
     assert len(sent) == 1
     assert sent[0]["countdown"] > 0
+
+
+def test_a_change_while_the_broker_is_down_is_recomputed_by_the_sweeper_later(
+    world: dict[str, Any], monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: Any
+) -> None:
+    def broker_down(*args: Any, **kwargs: Any) -> None:
+        raise OperationalError("Timeout reading from socket")
+
+    monkeypatch.setattr(tasks.recompute_city, "apply_async", broker_down)
+    almaty = world["cities"]["Almaty"]
+    with django_capture_on_commit_callbacks(execute=True):
+        services.schedule_city_recompute([almaty.pk])  # the change itself goes through
+    assert PendingRecompute.objects.filter(city=almaty).exists()  # the claim waits
+
+    sent: list[Any] = []
+    monkeypatch.setattr(tasks.recompute_city, "apply_async", lambda *args, **kwargs: sent.append(kwargs["args"]))
+    assert services.sweep_pending_recomputes() == 0  # too early: its task may still be on its way
+    PendingRecompute.objects.update(requested_at=timezone.now() - datetime.timedelta(minutes=6))
+    assert services.sweep_pending_recomputes() == 1
+    assert sent == [[almaty.pk]]
 
 
 def test_a_new_draft_agreement_recomputes_both_cities(
