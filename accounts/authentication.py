@@ -17,13 +17,20 @@ KEYWORD = "Api-Key"
 
 
 class APIKeyAuthentication(authentication.BaseAuthentication):
-    """Accepts `Authorization: Api-Key <key>`; an unknown, revoked or expired key is refused (401)."""
+    """Accepts `Authorization: Api-Key <key>`; an unknown, revoked or expired key, or any other
+    Authorization header, is refused (401)."""
 
     def authenticate(self, request: Request) -> tuple[AnonymousUser, AbstractAPIKey] | None:
         header = authentication.get_authorization_header(request).decode("latin-1")
+        if not header:
+            return None  # a visitor, or a person with their session
         scheme, _separator, key = header.partition(" ")
         if scheme != KEYWORD:
-            return None
+            # Not ignored: a client that believes it sends a credential learns it does not count.
+            raise exceptions.AuthenticationFailed(
+                _("The API takes no %(scheme)s credentials: send “Authorization: Api-Key <key>”, or none.")
+                % {"scheme": scheme[:20]}
+            )
         key = key.strip()
         if not key:
             raise exceptions.AuthenticationFailed(_("The Api-Key header carries no key."))

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cities.models import Country, Topic
 from practices.models import FIRST_YEAR, LAST_YEAR, Practice, PracticeIndicator, PracticeQuerySet
+from sco_portal.filters import UtcDateTimeFilter
 from sco_portal.widgets import AnyYesNo
 
 
@@ -34,7 +35,7 @@ class PracticeFilter(django_filters.FilterSet):
     has_indicators = django_filters.BooleanFilter(
         method="filter_has_indicators", label=_("Has indicators"), widget=AnyYesNo
     )
-    updated_after = django_filters.IsoDateTimeFilter(
+    updated_after = UtcDateTimeFilter(
         field_name="updated_at",
         lookup_expr="gt",
         label=_("Changed after"),

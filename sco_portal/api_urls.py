@@ -9,7 +9,14 @@ from matching.api import CitySuggestionsView
 from partnerships.api import AgreementViewSet
 from practices.api import PracticeViewSet
 
-router = DefaultRouter()
+
+# No `.json`-style suffix routes: the format is the Accept header or `?format=`, and a suffix route
+# would hand every action a `format` argument it does not take.
+class Router(DefaultRouter):
+    include_format_suffixes = False
+
+
+router = Router()
 router.register("countries", CountryViewSet, basename="country")
 router.register("topics", TopicViewSet, basename="topic")
 router.register("cities", CityViewSet, basename="city")

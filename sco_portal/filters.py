@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 import django_filters
@@ -37,3 +38,29 @@ class IdFilter(django_filters.NumberFilter):
 
     def get_max_validator(self) -> None:
         return None  # IdField has its own, with a message that says what an id is.
+
+
+class UtcDateTimeField(django_filters.fields.IsoDateTimeField):
+    """An ISO 8601 date and time, given to the database in UTC.
+
+    ISO 8601 allows any UTC offset, PostgreSQL only those within ±15:59: passed on as
+    given, "…-18:32" is a DataError. In UTC it is the same instant, and a time too early
+    to have one is a form error (a 400 naming the parameter).
+    """
+
+    default_error_messages = {"out_of_range": _("Enter a date and time from the year 1 on.")}
+
+    def to_python(self, value: Any) -> Any:
+        parsed = super().to_python(value)
+        if parsed is None or parsed.tzinfo is None:
+            return parsed
+        try:
+            return parsed.astimezone(datetime.UTC)
+        except OverflowError as error:
+            raise forms.ValidationError(self.error_messages["out_of_range"], code="out_of_range") from error
+
+
+class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
+    """Filter by an ISO 8601 date and time with any offset (UtcDateTimeField)."""
+
+    field_class = UtcDateTimeField

@@ -9,6 +9,7 @@ operation, the error answers the portal's shared machinery produces, each with i
 - 404 for an object out of sight (every operation with an id in its path);
 - 409 for an action the object's status does not allow (the view's `conflict_actions`);
 - 413 for a body over the size limit (sco_portal/middleware.py);
+- 414 for a path and query longer than gunicorn reads (an HTML page, from gunicorn itself);
 - 429 over the rate (sco_portal/throttling.py), with `Retry-After`.
 """
 
@@ -18,6 +19,7 @@ from typing import Any
 
 import django_filters
 from drf_spectacular.openapi import AutoSchema as BaseAutoSchema
+from rest_framework import serializers
 
 from sco_portal.filters import LARGEST_ID, IdFilter
 
@@ -42,6 +44,7 @@ FIELD_ERRORS = {
     },
 }
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+NO_NUL = "^[^\\u0000]*$"
 
 
 def _response(description: str, schema: dict[str, Any], headers: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -64,8 +67,29 @@ class AutoSchema(BaseAutoSchema):
             if isinstance(query_filter, IdFilter):
                 parameter["schema"].update({"minimum": 1, "maximum": LARGEST_ID})
             elif isinstance(query_filter, django_filters.NumberFilter):
-                parameter["schema"] = {"type": "number"}
+                # With the bounds the filter checks (a goal 1–17, a year 1950–2100).
+                bounds = {
+                    "minimum": query_filter.extra.get("min_value"),
+                    "maximum": query_filter.extra.get("max_value"),
+                }
+                parameter["schema"] = {
+                    "type": "number",
+                    **{name: value for name, value in bounds.items() if value is not None},
+                }
         return operation
+
+    def _map_serializer_field(self, field: Any, direction: Any, bypass_extensions: bool = False) -> dict[str, Any]:
+        schema: dict[str, Any] | None = super()._map_serializer_field(field, direction, bypass_extensions)
+        if not schema:
+            return schema  # type: ignore[return-value]
+        # Text takes no NUL character (DRF's CharField refuses it, as PostgreSQL would).
+        plain_text = not ({"pattern", "format", "enum"} & set(schema))
+        if isinstance(field, serializers.CharField) and schema.get("type") == "string" and plain_text:
+            schema["pattern"] = NO_NUL
+        # A list of related ids that may not be empty (a practice's topics) says so.
+        if isinstance(field, serializers.ManyRelatedField) and not field.allow_empty and schema.get("type") == "array":
+            schema["minItems"] = max(schema.get("minItems", 0), 1)
+        return schema
 
     def get_auth(self) -> list[dict[str, Any]]:
         # Reading is public (accounts.authentication.APIKeyReadOnly): a read needs no key and
@@ -104,6 +128,11 @@ class AutoSchema(BaseAutoSchema):
             DETAIL,
             headers={"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."}},
         )
+        # gunicorn answers a request line (path and query) over its limit itself, before the portal.
+        errors["414"] = {
+            "description": "The path and query are longer than the server reads (gunicorn's limit_request_line).",
+            "content": {"text/html": {"schema": {"type": "string"}}},
+        }
         for code, response in errors.items():
             responses.setdefault(code, response)
         return responses

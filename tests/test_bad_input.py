@@ -303,3 +303,39 @@ def test_bad_input_messages_are_in_the_readers_language(
 
     assert id_error.startswith(no_such_id)
     assert depth_error.json()["detail"].startswith(too_deep)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/practices/1/attachments/1.5/",  # once read as attachment 1 in the format "5"
+        "/api/v1/agreements/1/translations.json/",
+        "/api/v1/cities/1.json",
+    ],
+)
+def test_a_format_suffix_is_not_a_route(db: None, path: str) -> None:
+    response = APIClient().get(path)
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found."}
+
+
+def test_practice_filters_with_bounds_say_them_in_the_schema(db: None) -> None:
+    schema = APIClient().get("/api/v1/schema/", HTTP_ACCEPT="application/json").json()
+    parameters = {p["name"]: p["schema"] for p in schema["paths"]["/api/v1/practices/"]["get"]["parameters"]}
+    assert parameters["sdg"] == {"type": "number", "minimum": 1, "maximum": 17}
+    assert parameters["year_from"]["minimum"] == 1950
+
+
+@pytest.mark.parametrize(
+    ("updated_after", "status"),
+    [
+        ("0127-05-11T11:41:39-18:32", 200),  # an offset PostgreSQL would refuse: the same instant in UTC
+        ("2026-01-01T00:00:00+14:00", 200),
+        ("0001-01-01T00:00:00+05:00", 400),  # before the year 1 in UTC
+    ],
+)
+def test_a_practice_filter_takes_any_utc_offset(db: None, updated_after: str, status: int) -> None:
+    response = APIClient().get("/api/v1/practices/", {"updated_after": updated_after})
+    assert response.status_code == status, response.json()
+    if status == 400:
+        assert list(response.json()) == ["updated_after"]

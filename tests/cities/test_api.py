@@ -8,6 +8,7 @@ from drf_spectacular.validation import validate_schema
 from rest_framework.test import APIClient
 from rest_framework_api_key.models import APIKey
 
+from accounts.models import User
 from cities.models import City
 from tests.factories import CityFactory, CountryFactory
 
@@ -132,6 +133,23 @@ def test_revoked_api_key_is_refused(api_client: APIClient, api_key: str, almaty_
 
     assert response.status_code == 401
     assert "revoked" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("header", ["Bearer 0123456789", "Basic b2ZmaWNlcjpwYXNz", "garbage"])
+def test_a_credential_the_api_does_not_take_is_refused_even_with_a_session(
+    header: str, officer: User, almaty_city: City
+) -> None:
+    """A client that believes it sends a credential learns that it does not count, rather than
+    being served as whoever else it is (here, a person with a session)."""
+    client = APIClient()
+    client.force_login(officer)
+    response = client.post(
+        "/api/v1/agreements/", {"initiator": almaty_city.pk}, format="json", HTTP_AUTHORIZATION=header
+    )
+    assert response.status_code == 401
+    assert "Api-Key" in response.json()["detail"]
+    assert response["WWW-Authenticate"] == "Api-Key"
+    assert client.post("/api/v1/agreements/", {}, format="json").status_code == 400  # the session alone works
 
 
 def test_api_keys_are_stored_hashed(api_key: str) -> None:
