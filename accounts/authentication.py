@@ -21,10 +21,14 @@ class APIKeyAuthentication(authentication.BaseAuthentication):
     Authorization header, is refused (401)."""
 
     def authenticate(self, request: Request) -> tuple[AnonymousUser, AbstractAPIKey] | None:
-        header = authentication.get_authorization_header(request).decode("latin-1")
-        if not header:
+        if "HTTP_AUTHORIZATION" not in request.META:
             return None  # a visitor, or a person with their session
+        header = authentication.get_authorization_header(request).decode("latin-1").strip()
         scheme, _separator, key = header.partition(" ")
+        if not scheme:
+            raise exceptions.AuthenticationFailed(
+                _("The Authorization header is empty: send “Authorization: Api-Key <key>”, or none.")
+            )
         if scheme != KEYWORD:
             # Not ignored: a client that believes it sends a credential learns it does not count.
             raise exceptions.AuthenticationFailed(

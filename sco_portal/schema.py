@@ -44,7 +44,10 @@ FIELD_ERRORS = {
     },
 }
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
-NO_NUL = "^[^\\u0000]*$"
+# Text as DRF's CharField takes it: no NUL, and something left once the ends are trimmed (all
+# spaces is blank). drf-spectacular offers a field that may be blank the empty string as a
+# second, separate choice (oneOf), which must not match this one too.
+NO_NUL = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
 
 
 def _response(description: str, schema: dict[str, Any], headers: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -135,7 +135,7 @@ def test_revoked_api_key_is_refused(api_client: APIClient, api_key: str, almaty_
     assert "revoked" in response.json()["detail"]
 
 
-@pytest.mark.parametrize("header", ["Bearer 0123456789", "Basic b2ZmaWNlcjpwYXNz", "garbage"])
+@pytest.mark.parametrize("header", ["Bearer 0123456789", "Basic b2ZmaWNlcjpwYXNz", "garbage", "", " "])
 def test_a_credential_the_api_does_not_take_is_refused_even_with_a_session(
     header: str, officer: User, almaty_city: City
 ) -> None:
