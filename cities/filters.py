@@ -45,9 +45,11 @@ class DirectoryOrderingFilter(django_filters.OrderingFilter):
     """The order asked for, then the id, so that pages never share or skip a city."""
 
     def filter(self, qs: QuerySet[City], value: list[str] | None) -> QuerySet[City]:
-        if not value:
+        # "ordering=," is two empty names: no order asked for, not a field named "".
+        params = [param for param in value or [] if param]
+        if not params:
             return qs
-        return qs.order_by(*(self.get_ordering_value(param) for param in value), "id")
+        return qs.order_by(*(self.get_ordering_value(param) for param in params), "id")
 
 
 class CityFilter(django_filters.FilterSet):

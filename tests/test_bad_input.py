@@ -339,3 +339,10 @@ def test_a_practice_filter_takes_any_utc_offset(db: None, updated_after: str, st
     assert response.status_code == status, response.json()
     if status == 400:
         assert list(response.json()) == ["updated_after"]
+
+
+@pytest.mark.parametrize("ordering", [",", ",,", "-population,", ",name"])
+def test_an_ordering_with_empty_names_is_not_a_server_error(almaty_city: City, ordering: str) -> None:
+    response = APIClient().get("/api/v1/cities/", {"ordering": ordering})
+    assert response.status_code == 200
+    assert response.json()["results"][0]["name"] == "Almaty"
