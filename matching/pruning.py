@@ -344,13 +344,12 @@ def rank_arrays(
         # Bounds this loose here are likely as loose for the table's next blocks: they go the dense way at once.
         table._pruning_fell_back = True  # type: ignore[attr-defined]
         return scoring.rank_arrays_dense(table, rows, k=k, weights=weights, same_country=same_country)
-    top, top_scores, found = _best(
-        *_scored_pairs(
-            table, cells, rows, chosen, common, weights, same_country=same_country, topic_filter=topic_filter
-        ),
-        count,
-        k,
+    local, candidate, score = _scored_pairs(
+        table, cells, rows, chosen, common, weights, same_country=same_country, topic_filter=topic_filter
     )
+    # Below its row's threshold a pair cannot be in the top k (k pairs above it are known): not sorted.
+    above = score >= threshold[local]
+    top, top_scores, found = _best(local[above], candidate[above], score[above], count, k)
     # Places left empty (fewer than k allowed) hold the row itself, at -inf.
     empty = np.arange(k)[None, :] >= found[:, None]
     top[empty] = np.broadcast_to(rows[:, None], top.shape)[empty]

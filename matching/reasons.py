@@ -89,10 +89,21 @@ def codes_block(table: CityTable, found: TopArrays, topics: Sequence[int]) -> li
     result: list[list[list[dict[str, Any]]]] = []
     for local in range(len(found.rows)):
         row_reasons: list[list[dict[str, Any]]] = []
-        for n in range(top.shape[1]):
-            (p_i, p_j, alike, km, near, shared, between, active, both_capitals, rank, partner_km, partner, side) = (
-                column[local][n] for column in columns
-            )
+        for n, (
+            p_i,
+            p_j,
+            alike,
+            km,
+            near,
+            shared,
+            between,
+            active,
+            both_capitals,
+            rank,
+            partner_km,
+            partner,
+            side,
+        ) in enumerate(zip(*(column[local] for column in columns), strict=True)):
             found_here: list[dict[str, Any]] = []
             if (local, n) in with_topics:
                 for code, mask, giver in (("needs", needs, top[local, n]), ("offers", offers, found.rows[local])):

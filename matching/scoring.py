@@ -244,10 +244,14 @@ def nearest_partner_km(
     nearest = np.full(len(cities), NO_PARTNER_KM)
     which = np.full(len(cities), -1, np.int64)
     if len(km):
-        # Sorted by (pair, km): the first entry of each pair is its nearest partner, ties to the lower position.
-        order = np.lexsort((partner, km, pair))
-        first = order[np.r_[True, pair[order][1:] != pair[order][:-1]]]
-        nearest[pair[first]], which[pair[first]] = km[first], partner[first]
+        # Entries come grouped by pair: the minimum of each group, then, among the entries at that minimum,
+        # the lowest partner position (a tie between two partners goes to the lower one).
+        has = np.flatnonzero(lengths)
+        nearest[has] = np.minimum.reduceat(km, (np.cumsum(lengths) - lengths)[has])
+        at_minimum = km == nearest[pair]
+        tied_pair, tied_partner = pair[at_minimum], partner[at_minimum]
+        starts = np.flatnonzero(np.r_[True, tied_pair[1:] != tied_pair[:-1]])
+        which[tied_pair[starts]] = np.minimum.reduceat(tied_partner, starts)
     return nearest, which
 
 

@@ -53,14 +53,16 @@ def rank_rows(table: scoring.CityTable, rows: np.ndarray[Any, Any], topics: Sequ
     scores = found.scores.tolist()
     tops = found.top.tolist()
     feature_values = {name: np.round(values, 6).tolist() for name, values in found.features.items()}
+    names = list(scoring.FEATURES)
     result: BlockResult = []
     for local, row in enumerate(found.rows.tolist()):
         ranked = []
+        by_candidate = list(zip(*(feature_values[name][local] for name in names), strict=True))
         for n, candidate in enumerate(tops[local]):
             if scores[local][n] == float("-inf"):
                 break
             components = {
-                "features": {name: feature_values[name][local][n] for name in scoring.FEATURES},
+                "features": dict(zip(names, by_candidate[n], strict=True)),
                 "reasons": found_reasons[local][n],
             }
             ranked.append((ids[candidate], scores[local][n], components))
