@@ -45,9 +45,21 @@ def published_practice_counts() -> Iterable[tuple[int, int, int]]:
 def load_table() -> CityTable:
     """Every city with its profile, the partnership graph, the pairs taken and the dismissals, as arrays."""
     rows = list(
-        City.objects.order_by("id").values_list("id", "geonameid", "country_id", "population", "latitude", "longitude")
+        City.objects.order_by("id").values_list(
+            "id",
+            "geonameid",
+            "country_id",
+            "population",
+            "latitude",
+            "longitude",
+            "is_capital",
+            "name",
+            "name_ru",
+            "name_zh",
+        )
     )
-    data = np.array(rows, dtype=np.float64).reshape(-1, 6)
+    data = np.array([row[:7] for row in rows], dtype=np.float64).reshape(-1, 7)
+    names = [row[7:] for row in rows]
     ids = data[:, 0].astype(np.int64)
     position = {int(city_id): index for index, city_id in enumerate(ids)}
     countries = list(Country.objects.order_by("id").values_list("id", "code"))
@@ -78,6 +90,8 @@ def load_table() -> CityTable:
     return CityTable(
         ids=ids,
         geonameids=data[:, 1].astype(np.int64),
+        is_capital=data[:, 6] > 0,
+        names=names,
         country=np.array([country_index[int(value)] for value in data[:, 2]], np.int32),
         country_codes=[code for _id, code in countries],
         population=data[:, 3],

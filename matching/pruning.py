@@ -43,6 +43,8 @@ RADIUS_MARGIN_KM = 1.0
 SCORE_MARGIN = 1e-3
 # Past this share of all pairs left to score, the plain (rows, N) computation is cheaper.
 DENSE_SHARE = 0.05
+# The same, counted before the members of the chosen cells are filtered on their own topics (a cheap step).
+FILTERED_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,12 @@ class Cells:
     log_population_max: npt.NDArray[np.float64]
     log_degree_max: npt.NDArray[np.float64]
     partners_in_country_max: npt.NDArray[np.float64]
+    prominence_max: npt.NDArray[np.float64]
+    capital_any: npt.NDArray[np.float64]
+    # The partners of the cell's members, cell by cell: partners of cell g are
+    # partners[partners_indptr[g]:partners_indptr[g + 1]] (positions, repeats kept).
+    partners: npt.NDArray[np.int64]
+    partners_indptr: npt.NDArray[np.int64]
     needs_any: npt.NDArray[np.float64]
     offers_any: npt.NDArray[np.float64]
 
@@ -95,6 +103,9 @@ def cells_of(table: CityTable) -> Cells:
     centre /= np.maximum(np.linalg.norm(centre, axis=1, keepdims=True), 1e-12)
     spread = EARTH_RADIUS_KM * np.arccos(np.clip((table.unit * centre[of]).sum(axis=1), -1.0, 1.0))
     log_population = table.log_population.astype(np.float64)[members]
+    degree = np.diff(table.indptr)
+    partners_indptr = np.zeros(len(unique) + 1, np.int64)
+    np.cumsum(np.bincount(of, weights=degree, minlength=len(unique)).astype(np.int64), out=partners_indptr[1:])
     cells = Cells(
         of=of,
         members=members,
@@ -108,6 +119,10 @@ def cells_of(table: CityTable) -> Cells:
         partners_in_country_max=np.maximum.reduceat(
             table.log_partners_by_country.astype(np.float64)[members], starts, axis=0
         ),
+        prominence_max=np.maximum.reduceat(table.prominence.astype(np.float64)[members], starts),
+        capital_any=np.logical_or.reduceat(table.capital[members], starts).astype(np.float64),
+        partners=table.neighbours[scoring._ranges(table.indptr[members], degree[members])],
+        partners_indptr=partners_indptr,
         needs_any=np.logical_or.reduceat(table.needs[members], starts, axis=0).astype(np.float64),
         offers_any=np.logical_or.reduceat(table.offers[members], starts, axis=0).astype(np.float64),
     )
@@ -117,8 +132,9 @@ def cells_of(table: CityTable) -> Cells:
 
 def upper_bounds(
     table: CityTable, cells: Cells, rows: npt.NDArray[np.int64], weights: Mapping[str, float], *, same_country: bool
-) -> npt.NDArray[np.float64]:
-    """(len(rows), cells): no member of the cell scores above this for the row city, partners in common aside."""
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64] | None]:
+    """(len(rows), cells): no member of the cell scores above this for the row city, partners in common aside;
+    and the part of it that complementarity adds (None when it adds nothing)."""
     w = {name: float(weights.get(name, 0.0)) for name in FEATURES}
     lp = table.log_population.astype(np.float64)[rows][:, None]
     ld = table.log_degree.astype(np.float64)[rows][:, None]
@@ -130,14 +146,22 @@ def upper_bounds(
         + w["partners_in_country"] * cells.partners_in_country_max.T
         + w["size"] * cells.log_population_max
         + w["activity"] * cells.log_degree_max
+        + w["country_rate"] * table.country_rate[:, cells.country].astype(np.float64)
+        + w["prominence"] * cells.prominence_max
     )
     if not same_country:
         by_country[np.arange(len(table.country_codes))[:, None] == cells.country[None, :]] = -np.inf
     bound = by_country[country]
-    bound += w["size"] * lp + w["activity"] * ld
+    bound += w["size"] * lp + w["activity"] * ld + w["prominence"] * table.prominence.astype(np.float64)[rows][:, None]
+    if w["capitals"]:
+        bound += w["capitals"] * table.capital_f.astype(np.float64)[rows][:, None] * cells.capital_any
+    if w["near_partner"]:
+        bound += w["near_partner"] * -np.log10(_nearest_partner_bound_km(table, cells, rows) + 100.0)
+    topics = None
     if w["complementarity"] and (table.needs.any() or table.offers.any()):
         needs, offers = table.needs_f[rows].astype(np.float64), table.offers_f[rows].astype(np.float64)
-        bound += w["complementarity"] * (needs @ cells.offers_any.T + offers @ cells.needs_any.T)
+        topics = w["complementarity"] * (needs @ cells.offers_any.T + offers @ cells.needs_any.T)
+        bound += topics
     if w["similar_scale"]:
         gap = np.maximum(lp - cells.log_population_max, cells.log_population_min - lp)
         bound -= w["similar_scale"] * np.maximum(gap, 0.0)
@@ -149,7 +173,30 @@ def upper_bounds(
         bound += w["partners_in_country"] * table.log_partners_by_country[rows][:, cells.country]
     if w["hubs"]:
         bound += w["hubs"] * ld * cells.log_degree_max
-    return bound
+    return bound, topics
+
+
+def _nearest_partner_bound_km(table: CityTable, cells: Cells, rows: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+    """(len(rows), cells): no member of the cell is nearer, in near_partner's sense, to the row city.
+
+    Either way of near_partner is bounded: from the row to its members' partners (exact: the
+    nearest of all the cell's partners), and from the members to the row's partners (the distance
+    from each partner to the cell's centre, minus the cell's radius)."""
+    nearest = np.full((len(rows), len(cells)), scoring.NO_PARTNER_KM)
+    has = np.flatnonzero(np.diff(cells.partners_indptr))
+    if len(has):
+        cosine = table.unit[rows] @ table.unit[cells.partners].T
+        kilometres = EARTH_RADIUS_KM * np.arccos(np.clip(cosine, -1.0, 1.0)) - RADIUS_MARGIN_KM
+        nearest[:, has] = np.minimum.reduceat(kilometres, cells.partners_indptr[has], axis=1)
+    starts, lengths = table.indptr[rows], table.indptr[rows + 1] - table.indptr[rows]
+    with_partners = np.flatnonzero(lengths)
+    if len(with_partners):
+        partner = table.neighbours[scoring._ranges(starts[with_partners], lengths[with_partners])]
+        to_centre = EARTH_RADIUS_KM * np.arccos(np.clip(table.unit[partner] @ cells.centre.T, -1.0, 1.0))
+        offsets = np.cumsum(lengths[with_partners]) - lengths[with_partners]
+        reach = np.minimum.reduceat(to_centre - cells.radius_km, offsets, axis=0)
+        nearest[with_partners] = np.minimum(nearest[with_partners], reach)
+    return np.maximum(nearest, 0.0)
 
 
 @dataclass(frozen=True)
@@ -196,18 +243,39 @@ def _scored_pairs(
     weights: Mapping[str, float],
     *,
     same_country: bool,
+    topic_filter: tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]] | None = None,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float32]]:
     """(local row, candidate, rounded score) of every allowed pair in the chosen cells, and of every
-    allowed candidate sharing a partner with its row."""
+    allowed candidate sharing a partner with its row.
+
+    With `topic_filter` (bounds, their complementarity part, thresholds per row), a member of a chosen
+    cell is scored only if the cell's bound, with the cell's complementarity replaced by the member's
+    own (topics as bits, counted with popcount), still reaches its row's threshold."""
     size = len(table)
     local, cell = np.nonzero(chosen)
     lengths = cells.indptr[cell + 1] - cells.indptr[cell]
     candidate = cells.members[scoring._ranges(cells.indptr[cell], lengths)]
-    local = np.repeat(local, lengths)
+    if topic_filter is not None:
+        bound, topics, threshold = topic_filter
+        rest = np.repeat(bound[local, cell] - topics[local, cell], lengths)
+        row_of = rows[np.repeat(local, lengths)]
+        own = np.bitwise_count(table.needs_bits[row_of] & table.offers_bits[candidate]) + np.bitwise_count(
+            table.offers_bits[row_of] & table.needs_bits[candidate]
+        )
+        reach = rest + float(weights["complementarity"]) * own >= threshold[np.repeat(local, lengths)]
+        local, candidate = np.repeat(local, lengths)[reach], candidate[reach]
+    else:
+        local = np.repeat(local, lengths)
     extra_local, extra = np.divmod(common.keys, size)
-    outside = ~chosen[extra_local, cells.of[extra]]
-    local = np.concatenate([local, extra_local[outside]])
-    candidate = np.concatenate([candidate, extra[outside]])
+    if topic_filter is None:
+        outside = ~chosen[extra_local, cells.of[extra]]
+        local = np.concatenate([local, extra_local[outside]])
+        candidate = np.concatenate([candidate, extra[outside]])
+    else:
+        # Partners in common are not in the bounds: such candidates are scored whatever the filter said.
+        local, candidate = np.divmod(
+            np.union1d(local * size + candidate, extra_local * size + extra).astype(np.int64), size
+        )
     row = rows[local]
     keep = candidate != row
     if not same_country:
@@ -255,7 +323,7 @@ def rank_arrays(
         return scoring.rank_arrays_dense(table, rows, k=k, weights=weights, same_country=same_country)
     cells = cells_of(table)
     count = len(rows)
-    bound = upper_bounds(table, cells, rows, weights, same_country=same_country)
+    bound, topics = upper_bounds(table, cells, rows, weights, same_country=same_country)
     common = common_partners(table, rows)
     # First the cells with the highest bounds: their k-th best allowed score is a threshold.
     probe = min(PROBE_CELLS, len(cells))
@@ -268,13 +336,20 @@ def rank_arrays(
     threshold = np.where(found >= k, top_scores[:, -1].astype(np.float64) - SCORE_MARGIN, -np.inf)
     # Then every cell that can still reach it; where bounds are too loose to leave out much, every pair.
     chosen = np.isfinite(bound) & (bound >= threshold[:, None])
-    if int(np.diff(cells.indptr) @ chosen.sum(axis=0)) > DENSE_SHARE * count * len(table):
+    # Complementarity's cell bound (the union of the members' topics) is loose where topics are many and
+    # spread: the members of the chosen cells are then filtered on their own topics before being scored.
+    topic_filter = (bound, topics, threshold) if topics is not None and table.topic_bits else None
+    share = DENSE_SHARE if topic_filter is None else FILTERED_SHARE
+    if int(np.diff(cells.indptr) @ chosen.sum(axis=0)) > share * count * len(table):
         # Bounds this loose here are likely as loose for the table's next blocks: they go the dense way at once.
         table._pruning_fell_back = True  # type: ignore[attr-defined]
         return scoring.rank_arrays_dense(table, rows, k=k, weights=weights, same_country=same_country)
-    top, top_scores, found = _best(
-        *_scored_pairs(table, cells, rows, chosen, common, weights, same_country=same_country), count, k
+    local, candidate, score = _scored_pairs(
+        table, cells, rows, chosen, common, weights, same_country=same_country, topic_filter=topic_filter
     )
+    # Below its row's threshold a pair cannot be in the top k (k pairs above it are known): not sorted.
+    above = score >= threshold[local]
+    top, top_scores, found = _best(local[above], candidate[above], score[above], count, k)
     # Places left empty (fewer than k allowed) hold the row itself, at -inf.
     empty = np.arange(k)[None, :] >= found[:, None]
     top[empty] = np.broadcast_to(rows[:, None], top.shape)[empty]

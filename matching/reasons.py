@@ -11,16 +11,32 @@ from typing import Any
 
 import numpy as np
 from django.utils.formats import number_format
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from cities.models import City, Topic
-from matching.scoring import EARTH_RADIUS_KM, CityTable, TopArrays
+from matching.scoring import EARTH_RADIUS_KM, CityTable, TopArrays, nearest_partner_km
 
 # Two cities whose populations differ by less than this factor are "of similar size".
 SIMILAR_SIZE_FACTOR = 2.0
+# A candidate among this many largest cities of its country is "number n by population".
+PROMINENT_RANK = 20
+# A partner of one city at most this far from the other is a reason.
+NEAR_PARTNER_KM = 1500.0
 # Reasons in the order a reader wants them: what the cities can do for each other first.
-ORDER = ("needs", "offers", "similar_size", "distance", "border", "common_partners", "country_pair", "active")
+ORDER = (
+    "needs",
+    "offers",
+    "similar_size",
+    "distance",
+    "border",
+    "common_partners",
+    "near_partner",
+    "country_pair",
+    "capitals",
+    "prominent",
+    "active",
+)
 
 
 def codes_block(table: CityTable, found: TopArrays, topics: Sequence[int]) -> list[list[list[dict[str, Any]]]]:
@@ -37,15 +53,57 @@ def codes_block(table: CityTable, found: TopArrays, topics: Sequence[int]) -> li
     common = np.rint(np.expm1(found.features["common_partners"])).astype(np.int64)
     pairs = table.country_pairs[table.country[r], table.country[top]].astype(np.int64)
     degree = table.degree[top].astype(np.int64)
+    capitals = table.capital[r] & table.capital[top]
+    prominent = table.rank_in_country[top]
+    # near_partner's partner: the nearer of the candidate's partner to the city and the city's to the candidate.
+    flat_rows, flat_top = np.broadcast_to(r, top.shape).reshape(-1), top.reshape(-1)
+    to_city, partner_of_candidate = nearest_partner_km(table, flat_rows, flat_top)
+    to_candidate, partner_of_city = nearest_partner_km(table, flat_top, flat_rows)
+    candidate_side = to_city <= to_candidate
+    near_km = np.where(candidate_side, to_city, to_candidate).reshape(top.shape)
+    near_partner = np.where(candidate_side, partner_of_candidate, partner_of_city).reshape(top.shape)
+    near_side = candidate_side.reshape(top.shape)
+    near_km = np.where(near_km < 1000, np.round(near_km, -1), np.round(near_km, -2)).astype(np.int64)
     needs = table.needs[r] & table.offers[top]  # (rows, k, topics): the row city needs, the candidate offers
     offers = table.needs[top] & table.offers[r]
     with_topics = set(zip(*np.nonzero(needs.any(axis=-1) | offers.any(axis=-1)), strict=True))
-    columns = [array.tolist() for array in (population, other, similar, kilometres, border, common, pairs, degree)]
+    columns = [
+        array.tolist()
+        for array in (
+            population,
+            other,
+            similar,
+            kilometres,
+            border,
+            common,
+            pairs,
+            degree,
+            capitals,
+            prominent,
+            near_km,
+            near_partner,
+            near_side,
+        )
+    ]
+    ids = table.ids.tolist()
     result: list[list[list[dict[str, Any]]]] = []
     for local in range(len(found.rows)):
         row_reasons: list[list[dict[str, Any]]] = []
-        for n in range(top.shape[1]):
-            p_i, p_j, alike, km, near, shared, between, active = (column[local][n] for column in columns)
+        for n, (
+            p_i,
+            p_j,
+            alike,
+            km,
+            near,
+            shared,
+            between,
+            active,
+            both_capitals,
+            rank,
+            partner_km,
+            partner,
+            side,
+        ) in enumerate(zip(*(column[local] for column in columns), strict=True)):
             found_here: list[dict[str, Any]] = []
             if (local, n) in with_topics:
                 for code, mask, giver in (("needs", needs, top[local, n]), ("offers", offers, found.rows[local])):
@@ -65,8 +123,22 @@ def codes_block(table: CityTable, found: TopArrays, topics: Sequence[int]) -> li
                 found_here.append({"code": "border"})
             if shared:
                 found_here.append({"code": "common_partners", "count": shared})
+            if partner >= 0 and partner_km <= NEAR_PARTNER_KM:
+                found_here.append(
+                    {
+                        "code": "near_partner",
+                        "partner": ids[partner],
+                        "partner_names": table.names[partner] if table.names is not None else None,
+                        "of": "candidate" if side else "city",
+                        "km": partner_km,
+                    }
+                )
             if between:
                 found_here.append({"code": "country_pair", "count": between})
+            if both_capitals:
+                found_here.append({"code": "capitals"})
+            if rank <= PROMINENT_RANK:
+                found_here.append({"code": "prominent", "rank": rank})
             if active:
                 found_here.append({"code": "active", "count": active})
             row_reasons.append(found_here)
@@ -76,6 +148,19 @@ def codes_block(table: CityTable, found: TopArrays, topics: Sequence[int]) -> li
 
 def _millions(people: int) -> str:
     return number_format(people / 1_000_000, decimal_pos=1) if people >= 100_000 else number_format(people)
+
+
+def _in_reader_language(names: Sequence[str] | None) -> str:
+    """A name given as (English, Russian, Chinese) in the active language's script, falling back to English."""
+    if not names:
+        return "?"
+    language = (get_language() or "en").lower()
+    english, russian, chinese = names
+    if language.startswith("ru") and russian:
+        return russian
+    if language.startswith("zh") and chinese:
+        return chinese
+    return english
 
 
 def sentence(reason: dict[str, Any], city: City, candidate: City, topic_names: dict[int, str]) -> str:
@@ -131,6 +216,22 @@ def sentence(reason: dict[str, Any], city: City, candidate: City, topic_names: d
             "country": city.country.display_name,
             "other": candidate.country.display_name,
             "count": reason["count"],
+        }
+    if code == "near_partner":
+        owner, other = (candidate, city) if reason["of"] == "candidate" else (city, candidate)
+        return _("%(partner)s, a partner of %(owner)s, is %(km)s km from %(other)s") % {
+            "partner": _in_reader_language(reason.get("partner_names")),
+            "owner": owner.display_name,
+            "other": other.display_name,
+            "km": number_format(reason["km"], force_grouping=True),
+        }
+    if code == "capitals":
+        return _("both are their countries' capitals")
+    if code == "prominent":
+        return _("%(candidate)s is number %(rank)d by population in %(country)s") % {
+            "candidate": candidate.display_name,
+            "rank": reason["rank"],
+            "country": candidate.country.display_name,
         }
     if code == "active":
         return ngettext(

@@ -106,3 +106,30 @@ def test_the_recompute_page_is_for_staff_only(world: dict[str, Any], officer: Us
     response = login(officer).get("/matching/recompute/")
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
+
+
+@pytest.mark.parametrize(
+    ("language", "partner", "place"),
+    [
+        ("en", "Tashkent, a partner of Kazan, is", "Kazan is number 2 by population in"),
+        ("ru", "партнёр", "№ 2"),
+        ("zh-hans", "伙伴城市", "第 2 位"),
+    ],
+)
+def test_reasons_name_a_partner_near_the_city_and_the_candidates_place_in_its_country(
+    computed: dict[str, Any], language: str, partner: str, place: str
+) -> None:
+    # Kazan's partner Tashkent is about 480 km from Bishkek; Kazan is second to Novosibirsk in Russia.
+    cities = computed["cities"]
+    bishkek, kazan = cities["Bishkek"], cities["Kazan"]
+    stored = Suggestion.objects.get(city=bishkek, candidate=kazan).components["reasons"]
+    near = next(reason for reason in stored if reason["code"] == "near_partner")
+    assert (near["partner"], near["of"]) == (cities["Tashkent"].pk, "candidate")
+    assert 400 <= near["km"] <= 600
+    body = APIClient().get(f"/api/v1/cities/{bishkek.pk}/suggestions/", HTTP_ACCEPT_LANGUAGE=language).json()
+    texts = {
+        reason["code"]: reason["text"]
+        for reason in next(item for item in body if item["candidate"]["id"] == kazan.pk)["reasons"]
+    }
+    assert partner in texts["near_partner"]
+    assert place in texts["prominent"]

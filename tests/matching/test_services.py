@@ -17,6 +17,7 @@ from matching.models import Dismissal, PendingRecompute, RecomputeRun, Suggestio
 from notifications.models import Message
 from partnerships import services as agreement_services
 from tests.factories import PracticeFactory, UserFactory
+from tests.notifications.conftest import database_url
 
 pytestmark = pytest.mark.django_db
 
@@ -53,6 +54,30 @@ def test_the_swap_step_run_twice_writes_once(world: dict[str, Any]) -> None:
     assert services.swap_suggestions(run_id=run.pk, block_results=[]) == run.suggestion_count
     assert rows() == []  # a finished run's late callback changes nothing
     assert first
+
+
+def test_copy_on_postgresql_writes_the_rows_that_inserts_write(
+    world: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database_url()  # PostgreSQL only: skipped elsewhere, a failure in CI without it
+    everything = Suggestion.objects.order_by("city_id", "rank").values_list(
+        "city_id", "rank", "candidate_id", "score", "components"
+    )
+    monkeypatch.setattr(services, "COPY_ABOVE", 10**9)
+    services.start_full_recompute()
+    inserted = list(everything)
+    copies: list[int] = []
+    copy = services._copy_suggestions
+
+    def counted(rows: Any, now: Any) -> None:
+        copies.append(len(rows))
+        copy(rows, now)
+
+    monkeypatch.setattr(services, "COPY_ABOVE", 0)
+    monkeypatch.setattr(services, "_copy_suggestions", counted)
+    services.start_full_recompute()
+    assert copies == [len(inserted)]
+    assert list(everything) == inserted
 
 
 def test_partners_with_an_unfinished_agreement_are_not_suggested(world: dict[str, Any]) -> None:
