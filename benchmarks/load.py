@@ -299,7 +299,12 @@ def main() -> None:
                 "from partnerships.models import Agreement; from cities.models import City;"
                 "waiting = Agreement.objects.filter(status='under_review', title__contains=' – ');"
                 "print(*waiting.values_list('pk', flat=True)[:400]);"
-                "print(*City.objects.exclude(country__code='UZ').order_by('?').values_list('pk', flat=True)[:3000]);"
+                # Partners the officers' cities have no agreement with yet (an open one would be a 409).
+                "officers = City.objects.filter(geonameid__in=[1216265, 551487, 1790630]);"
+                "taken = {*Agreement.objects.filter(initiator__in=officers).values_list('partner_id', flat=True),"
+                " *Agreement.objects.filter(partner__in=officers).values_list('initiator_id', flat=True)};"
+                "print(*City.objects.exclude(country__code='UZ').exclude(pk__in=taken).order_by('?')"
+                ".values_list('pk', flat=True)[:3000]);"
                 "from practices.models import Practice;"
                 "print(*Practice.objects.filter(status='published').values_list('pk', flat=True))",
             ],
