@@ -59,7 +59,7 @@ PERSONAS = (
 METHODS = ("GET", "POST", "PATCH", "DELETE")
 
 
-# What each persona gets, route by route (format-suffix twins share the plain route's rows).
+# What each persona gets, route by route.
 # Columns: visitor, the city's officer, another city's officer, the country's coordinator,
 # another country's coordinator, the SCO coordinator, an API key, staff, an inactive person.
 # Reading guide: 302 on a page is "log in first" (or, after a form, "done, see the result");
@@ -512,7 +512,6 @@ ARGUMENTS = {
     "move": lambda world: "withdraw",
     "uidb64": lambda world: "MQ",
     "token": lambda world: "set-password",
-    "format": lambda world: "json",
     "language": lambda world: "ru",
     "attachment_pk": lambda world: world["attachment"].pk,
     "candidate_pk": lambda world: world["partner"].pk,
@@ -545,10 +544,8 @@ def _object_for(name: str, world: dict[str, Any]) -> Any:
     return world["agreement"]
 
 
-def url_for(name: str, pattern: str, world: dict[str, Any]) -> str | None:
-    """A concrete path for `pattern`; None for a format-suffix twin (checked through its row's plain route)."""
-    if "format" in pattern:
-        return None
+def url_for(name: str, pattern: str, world: dict[str, Any]) -> str:
+    """A concrete path for `pattern`."""
     path = re.sub(r"\^|\$|\\", "", pattern)
 
     def value(match: re.Match[str]) -> str:
@@ -593,8 +590,6 @@ def actual_matrix(world: dict[str, Any]) -> dict[str, dict[str, dict[str, int]]]
         if is_admin(name):
             continue
         path = url_for(name, pattern, world)
-        if path is None:
-            continue
         for method in METHODS:
             found.setdefault(name, {})[method] = {persona: answer(persona, world, method, path) for persona in PERSONAS}
     return found
