@@ -90,8 +90,11 @@ def cells_of(table: CityTable) -> Cells:
             ],
             axis=1,
         )
-        unique, of = np.unique(keys, axis=0, return_inverse=True)
-        if size <= CITIES_PER_CELL * len(unique):
+        # One integer per key (np.unique on rows sorts structured views, ten times slower): the table is
+        # loaded again for one city's recompute, and its cells with it.
+        packed_keys, first, of = np.unique(_packed(keys), return_index=True, return_inverse=True)
+        unique = keys[first]
+        if size <= CITIES_PER_CELL * len(packed_keys):
             continue
         break
     of = of.reshape(-1).astype(np.int64)
@@ -128,6 +131,17 @@ def cells_of(table: CityTable) -> Cells:
     )
     table._cells = cells  # type: ignore[attr-defined]
     return cells
+
+
+def _packed(columns: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """Each row of integer columns as one integer that sorts like the row (mixed radix from each column's range)."""
+    shifted = columns - columns.min(axis=0, initial=0)
+    radix = shifted.max(axis=0, initial=0) + 1
+    assert float(np.prod(radix.astype(np.float64))) < 2.0**62, "cell keys overflow"
+    key = np.zeros(len(columns), np.int64)
+    for column, base in zip(shifted.T, radix, strict=True):
+        key = key * base + column
+    return key
 
 
 def upper_bounds(
