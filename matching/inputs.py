@@ -11,7 +11,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 from django.apps import apps
-from django.db.models import Count
+from django.db import connection
+from django.db.models import Count, QuerySet
 
 from cities.models import City, Country, Topic
 from matching.models import Dismissal
@@ -24,7 +25,7 @@ GRAPH_STATUSES = tuple(Agreement.SIGNED)
 PRACTICE_MODEL = ("practices", "Practice")
 
 
-def published_practice_counts() -> Iterable[tuple[int, int, int]]:
+def published_practice_counts() -> QuerySet[Any, tuple[int, int, int]] | list[tuple[int, int, int]]:
     """(city id, topic id, number of published practices) for every city and topic that has some.
 
     Read through the app registry, so that matching works before the practice library exists.
@@ -38,14 +39,15 @@ def published_practice_counts() -> Iterable[tuple[int, int, int]]:
         through.objects.filter(practice__status="published")
         .values("practice__city_id", "topic_id")
         .annotate(count=Count("practice_id"))
+        .order_by("practice__city_id", "topic_id")
         .values_list("practice__city_id", "topic_id", "count")
     )
 
 
-def load_table() -> CityTable:
-    """Every city with its profile, the partnership graph, the pairs taken and the dismissals, as arrays."""
-    rows = list(
-        City.objects.order_by("id").values_list(
+def sources() -> dict[str, Any]:
+    """Every query load_table() reads, by name: the table is made of these and nothing else."""
+    return {
+        "cities": City.objects.order_by("id").values_list(
             "id",
             "geonameid",
             "country_id",
@@ -56,25 +58,39 @@ def load_table() -> CityTable:
             "name",
             "name_ru",
             "name_zh",
-        )
-    )
+        ),
+        "countries": Country.objects.order_by("id").values_list("id", "code"),
+        "topics": Topic.objects.order_by("id").values_list("id", flat=True),
+        "needs": City.needs.through.objects.order_by("city_id", "topic_id").values_list("city_id", "topic_id"),
+        "expertise": City.expertise.through.objects.order_by("city_id", "topic_id").values_list("city_id", "topic_id"),
+        "practices": published_practice_counts(),
+        "graph": Agreement.objects.filter(status__in=GRAPH_STATUSES)
+        .order_by("id")
+        .values_list("initiator_id", "partner_id"),
+        "taken": Agreement.objects.unfinished().order_by("id").values_list("initiator_id", "partner_id"),
+        "dismissed": Dismissal.objects.order_by("id").values_list("city_id", "candidate_id"),
+    }
+
+
+def load_table() -> CityTable:
+    """Every city with its profile, the partnership graph, the pairs taken and the dismissals, as arrays."""
+    source = sources()
+    rows = list(source["cities"])
     data = np.array([row[:7] for row in rows], dtype=np.float64).reshape(-1, 7)
     names = [row[7:] for row in rows]
     ids = data[:, 0].astype(np.int64)
     position = {int(city_id): index for index, city_id in enumerate(ids)}
-    countries = list(Country.objects.order_by("id").values_list("id", "code"))
+    countries = list(source["countries"])
     country_index = {country_id: index for index, (country_id, _code) in enumerate(countries)}
-    topics = {
-        topic_id: index for index, topic_id in enumerate(Topic.objects.order_by("id").values_list("id", flat=True))
-    }
+    topics = {topic_id: index for index, topic_id in enumerate(source["topics"])}
     size, topic_count = len(ids), max(1, len(topics))
     needs = np.zeros((size, topic_count), np.bool_)
     expertise = np.zeros((size, topic_count), np.bool_)
     practices = np.zeros((size, topic_count), np.int32)
-    for array, relation in ((needs, City.needs.through), (expertise, City.expertise.through)):
-        for city_id, topic_id in relation.objects.values_list("city_id", "topic_id"):
+    for array, relation in ((needs, source["needs"]), (expertise, source["expertise"])):
+        for city_id, topic_id in relation:
             array[position[city_id], topics[topic_id]] = True
-    for city_id, topic_id, count in published_practice_counts():
+    for city_id, topic_id, count in source["practices"]:
         if city_id in position and topic_id in topics:
             practices[position[city_id], topics[topic_id]] = count
 
@@ -82,9 +98,7 @@ def load_table() -> CityTable:
         found = [(position[a], position[b]) for a, b in values if a in position and b in position]
         return np.array(sorted(set(found)), np.int64).reshape(-1, 2)
 
-    graph = Agreement.objects.filter(status__in=GRAPH_STATUSES).values_list("initiator_id", "partner_id")
-    taken = Agreement.objects.unfinished().values_list("initiator_id", "partner_id")
-    edges = pairs(graph)
+    edges = pairs(source["graph"])
     if len(edges):
         edges = np.unique(np.sort(edges, axis=1), axis=0)
     return CityTable(
@@ -101,9 +115,50 @@ def load_table() -> CityTable:
         expertise=expertise,
         practices=practices,
         edges=edges,
-        blocked=pairs(taken),
-        dismissed=pairs(Dismissal.objects.values_list("city_id", "candidate_id")),
+        blocked=pairs(source["taken"]),
+        dismissed=pairs(source["dismissed"]),
     )
+
+
+# The last table loaded by this process, with the signature of the inputs it was made from.
+_last: tuple[str, CityTable] | None = None
+
+
+def inputs_signature() -> str | None:
+    """A digest of everything load_table() reads, computed by the database (one round trip, nothing sent back
+    but the digest); None where the database cannot (only PostgreSQL is asked).
+
+    Made from the same queries as the table, so no input can change without changing it: each query's rows
+    as text, in the query's order, joined and hashed with md5. Sorting the text instead would double its
+    cost; were the database ever to hand the rows in another order, the digest would only differ, and the
+    table be loaded again."""
+    if connection.vendor != "postgresql":
+        return None
+    parts: list[str] = []
+    params: list[Any] = []
+    for queryset in sources().values():
+        if not isinstance(queryset, QuerySet):
+            continue
+        sql, query_params = queryset.query.sql_with_params()
+        parts.append(f"(SELECT md5(string_agg(source::text, ',')) FROM ({sql}) AS source)")
+        params.extend(query_params)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts), params)
+        return "/".join(digest or "" for digest in cursor.fetchone())
+
+
+def load_table_unless_unchanged() -> CityTable:
+    """load_table(), or the table this process loaded last when its inputs have not changed since.
+
+    The signature is read before the table: a change committed between the two makes a table newer than
+    its signature, which the next call finds different and loads again; never an older table kept."""
+    global _last
+    signature = inputs_signature()
+    if signature is not None and _last is not None and _last[0] == signature:
+        return _last[1]
+    table = load_table()
+    _last = None if signature is None else (signature, table)
+    return table
 
 
 def topic_ids() -> list[int]:
