@@ -232,10 +232,11 @@ class CityTable:
 
 
 def nearest_partner_km(
-    table: CityTable, cities: npt.NDArray[np.int64], others: npt.NDArray[np.int64]
+    table: CityTable, cities: npt.NDArray[np.int64], others: npt.NDArray[np.int64], *, which_partner: bool = True
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
     """For flat arrays of pairs: the distance from each city to the nearest partner of its other city
-    (NO_PARTNER_KM when it has none), and that partner's position (-1 when none)."""
+    (NO_PARTNER_KM when it has none), and that partner's position (-1 when none; always -1 unless
+    `which_partner`: the score needs only the distance, the reasons the partner too)."""
     starts, lengths = table.indptr[others], table.indptr[others + 1] - table.indptr[others]
     partner = table.neighbours[_ranges(starts, lengths)]
     pair = np.repeat(np.arange(len(cities)), lengths)
@@ -248,6 +249,7 @@ def nearest_partner_km(
         # the lowest partner position (a tie between two partners goes to the lower one).
         has = np.flatnonzero(lengths)
         nearest[has] = np.minimum.reduceat(km, (np.cumsum(lengths) - lengths)[has])
+    if len(km) and which_partner:
         at_minimum = km == nearest[pair]
         tied_pair, tied_partner = pair[at_minimum], partner[at_minimum]
         starts = np.flatnonzero(np.r_[True, tied_pair[1:] != tied_pair[:-1]])
@@ -312,6 +314,12 @@ def features(
     if "complementarity" in only:
         if cols is None:
             both_ways = table.needs_f[rows] @ table.offers_f.T + table.offers_f[rows] @ table.needs_f.T
+        elif table.topic_bits:
+            # The same counts as the products below, from one popcount per pair instead of one product per topic.
+            both_ways = (
+                np.bitwise_count(table.needs_bits[r] & table.offers_bits[c])
+                + np.bitwise_count(table.offers_bits[r] & table.needs_bits[c])
+            ).astype(np.float32)
         else:
             both_ways = (table.needs_f[r] * table.offers_f[c]).sum(axis=-1) + (
                 table.offers_f[r] * table.needs_f[c]
@@ -336,7 +344,10 @@ def features(
         del kilometres
     if cols is not None and "near_partner" in only:
         a, b = np.broadcast_to(r, c.shape).reshape(-1), np.asarray(c).reshape(-1)
-        nearest = np.minimum(nearest_partner_km(table, a, b)[0], nearest_partner_km(table, b, a)[0])
+        nearest = np.minimum(
+            nearest_partner_km(table, a, b, which_partner=False)[0],
+            nearest_partner_km(table, b, a, which_partner=False)[0],
+        )
         yield "near_partner", -np.log10(nearest + 100.0).astype(np.float32).reshape(c.shape)
     if "common_partners" in only and common_at_cols is not None:
         yield "common_partners", np.log1p(common_at_cols)
