@@ -8,13 +8,15 @@ full recompute is a chord of block tasks whose callback swaps every result in at
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime
 import functools
+import gc
 import io
 import json
 import logging
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -54,6 +56,27 @@ def matching_queue() -> dict[str, str]:
 def rank_rows(table: scoring.CityTable, rows: np.ndarray[Any, Any], topics: Sequence[int]) -> BlockResult:
     """The ranked candidates of these table rows with their components and reasons, by city id."""
     found = scoring.rank_arrays(table, rows)
+    with _no_cycle_collection():
+        return _with_reasons(table, found, topics)
+
+
+@contextlib.contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Python's cycle collector paused while a block's results are made: they are a few hundred thousand
+    dicts, lists and floats without a cycle among them, and their allocations set off collections that
+    walk every object of the process again and again (a fifth of the directory's full compute, measured).
+    Freed objects are still freed at once (by reference counting); only cycles wait for the next
+    collection after this block."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _with_reasons(table: scoring.CityTable, found: scoring.TopArrays, topics: Sequence[int]) -> BlockResult:
     found_reasons = reasons.codes_block(table, found, topics)
     ids = table.ids.tolist()
     scores = found.scores.tolist()
