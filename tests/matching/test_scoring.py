@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -212,3 +213,26 @@ def test_the_pruned_top_k_equals_scoring_every_pair(monkeypatch: pytest.MonkeyPa
             assert np.abs(pruned.scores[kept] - full.scores[kept]).max(initial=0.0) <= 1.5 * 10**-scoring.SCORE_DECIMALS
             for name in scoring.FEATURES:
                 assert np.allclose(pruned.features[name][kept], full.features[name][kept], atol=1e-5), name
+
+
+def test_bounds_made_a_few_rows_at_a_time_give_the_same_top_k(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Bounds are computed in chunks of rows; here chunks of three rows, with topics counted as bits and, past
+    # 64 topics, as products: the top k must stay the one of scoring every pair.
+    monkeypatch.setattr(pruning, "DENSE_SHARE", 2.0)
+    monkeypatch.setattr(pruning, "FILTERED_SHARE", 2.0)
+    table = sample_table(300, 5)
+    rng = np.random.default_rng(2)
+    many_topics = dataclasses.replace(
+        table,
+        needs=np.hstack([table.needs, rng.random((300, 64)) < 0.05]),
+        expertise=np.hstack([table.expertise, rng.random((300, 64)) < 0.05]),
+        practices=np.hstack([table.practices, np.zeros((300, 64), np.int32)]),
+    )
+    assert table.topic_bits and not many_topics.topic_bits
+    for case in (table, many_topics):
+        monkeypatch.setattr(pruning, "BOUND_CHUNK_BYTES", 3 * 8 * len(pruning.cells_of(case)))
+        rows = np.arange(len(case))
+        pruned = scoring.rank_arrays(case, rows)
+        full = scoring.rank_arrays_dense(case, rows)
+        assert (pruned.top == full.top).all()
+        assert np.abs(pruned.scores - full.scores).max() <= 1.5 * 10**-scoring.SCORE_DECIMALS
