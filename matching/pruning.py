@@ -319,9 +319,11 @@ def _scored_pairs(
     *,
     same_country: bool,
     topic_filter: tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]] | None = None,
+    sharing_partners: bool = True,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float32]]:
     """(local row, candidate, rounded score) of every allowed pair in the chosen cells, and of every
-    allowed candidate sharing a partner with its row.
+    allowed candidate sharing a partner with its row; or, if not `sharing_partners`, of the pairs in the
+    chosen cells that share none.
 
     With `topic_filter` (bounds, their complementarity part, thresholds per row), a member of a chosen
     cell is scored only if the cell's bound, with the cell's complementarity replaced by the member's
@@ -342,15 +344,19 @@ def _scored_pairs(
     else:
         local = np.repeat(local, lengths)
     extra_local, extra = np.divmod(common.keys, size)
-    if topic_filter is None:
+    if sharing_partners and topic_filter is None:
         outside = ~chosen[extra_local, cells.of[extra]]
         local = np.concatenate([local, extra_local[outside]])
         candidate = np.concatenate([candidate, extra[outside]])
-    else:
+    elif sharing_partners:
         # Partners in common are not in the bounds: such candidates are scored whatever the filter said.
         local, candidate = np.divmod(
             np.union1d(local * size + candidate, extra_local * size + extra).astype(np.int64), size
         )
+    else:
+        # Left to the caller, which has them scored already.
+        sharing = _member_of(common.keys, local * size + candidate)
+        local, candidate = local[~sharing], candidate[~sharing]
     row = rows[local]
     keep = candidate != row
     if not same_country:
@@ -405,9 +411,8 @@ def rank_arrays(
     first = np.zeros(bound.shape, np.bool_)
     first[np.arange(count)[:, None], np.argpartition(-bound, probe - 1, axis=1)[:, :probe]] = True
     first &= np.isfinite(bound)
-    top, top_scores, found = _best(
-        *_scored_pairs(table, cells, rows, first, common, weights, same_country=same_country), count, k
-    )
+    probed = _scored_pairs(table, cells, rows, first, common, weights, same_country=same_country)
+    top, top_scores, found = _best(*probed, count, k)
     threshold = np.where(found >= k, top_scores[:, -1].astype(np.float64) - SCORE_MARGIN, -np.inf)
     # Then every cell that can still reach it; where bounds are too loose to leave out much, every pair.
     chosen = np.isfinite(bound) & (bound >= threshold[:, None])
@@ -419,8 +424,25 @@ def rank_arrays(
         # Bounds this loose here are likely as loose for the table's next blocks: they go the dense way at once.
         table._pruning_fell_back = True  # type: ignore[attr-defined]
         return scoring.rank_arrays_dense(table, rows, k=k, weights=weights, same_country=same_country)
-    local, candidate, score = _scored_pairs(
-        table, cells, rows, chosen, common, weights, same_country=same_country, topic_filter=topic_filter
+    # The probe's pairs, and every candidate sharing a partner with its row, are scored already: the other
+    # chosen cells are scored, and the pairs of both taken together.
+    local, candidate, score = (
+        np.concatenate([probed_part, part])
+        for probed_part, part in zip(
+            probed,
+            _scored_pairs(
+                table,
+                cells,
+                rows,
+                chosen & ~first,
+                common,
+                weights,
+                same_country=same_country,
+                topic_filter=topic_filter,
+                sharing_partners=False,
+            ),
+            strict=True,
+        )
     )
     # Below its row's threshold a pair cannot be in the top k (k pairs above it are known): not sorted.
     above = score >= threshold[local]
