@@ -391,6 +391,25 @@ def _best(
     return top, top_scores, np.bincount(local[keep], minlength=rows)
 
 
+def _kth_best(
+    local: npt.NDArray[np.int64], score: npt.NDArray[np.float32], rows: int, k: int
+) -> npt.NDArray[np.float64]:
+    """The k-th best score of each row (-inf where a row has fewer than k pairs), from one sort of one integer
+    key per pair (row, then score descending) rather than _best()'s sort of three keys."""
+    bits = score.astype(np.float32).view(np.uint32).astype(np.uint64)
+    # Floats sort like these integers: a negative one with every bit flipped, any other with its sign bit set.
+    ascending = np.where(bits >> np.uint64(31), bits ^ np.uint64(0xFFFFFFFF), bits | np.uint64(0x80000000))
+    keys = np.sort((local.astype(np.uint64) << np.uint64(32)) | (np.uint64(0xFFFFFFFF) - ascending))
+    counts = np.bincount(local, minlength=rows)
+    has = np.flatnonzero(counts >= k)
+    kth = np.full(rows, -np.inf)
+    if len(has):
+        picked = np.uint64(0xFFFFFFFF) - (keys[(np.cumsum(counts) - counts)[has] + k - 1] & np.uint64(0xFFFFFFFF))
+        bits = np.where(picked >> np.uint64(31), picked ^ np.uint64(0x80000000), picked ^ np.uint64(0xFFFFFFFF))
+        kth[has] = bits.astype(np.uint32).view(np.float32)
+    return kth
+
+
 def rank_arrays(
     table: CityTable,
     rows: npt.NDArray[np.int64],
@@ -412,8 +431,7 @@ def rank_arrays(
     first[np.arange(count)[:, None], np.argpartition(-bound, probe - 1, axis=1)[:, :probe]] = True
     first &= np.isfinite(bound)
     probed = _scored_pairs(table, cells, rows, first, common, weights, same_country=same_country)
-    top, top_scores, found = _best(*probed, count, k)
-    threshold = np.where(found >= k, top_scores[:, -1].astype(np.float64) - SCORE_MARGIN, -np.inf)
+    threshold = _kth_best(probed[0], probed[2], count, k) - SCORE_MARGIN
     # Then every cell that can still reach it; where bounds are too loose to leave out much, every pair.
     chosen = np.isfinite(bound) & (bound >= threshold[:, None])
     # Complementarity's cell bound (the union of the members' topics) is loose where topics are many and

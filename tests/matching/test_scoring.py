@@ -236,3 +236,18 @@ def test_bounds_made_a_few_rows_at_a_time_give_the_same_top_k(monkeypatch: pytes
         full = scoring.rank_arrays_dense(case, rows)
         assert (pruned.top == full.top).all()
         assert np.abs(pruned.scores - full.scores).max() <= 1.5 * 10**-scoring.SCORE_DECIMALS
+
+
+def test_the_probes_threshold_is_the_kth_best_score_of_each_row() -> None:
+    # The threshold comes from one sort of integer keys made of the scores' bits: the same k-th best as sorting
+    # the scores, negative, zero and tied ones included.
+    rng = np.random.default_rng(0)
+    for _case in range(100):
+        pairs, rows, k = int(rng.integers(0, 300)), int(rng.integers(1, 20)), int(rng.integers(1, 12))
+        local = rng.integers(0, rows, pairs)
+        score = np.round(rng.normal(0, 3, pairs).astype(np.float32), scoring.SCORE_DECIMALS)
+        score[rng.random(pairs) < 0.2] = 0.0
+        score[rng.random(pairs) < 0.1] = score[0] if pairs else 0.0
+        _top, top_scores, found = pruning._best(local, np.zeros(pairs, np.int64), score, rows, k)
+        expected = np.where(found >= k, top_scores[:, -1].astype(np.float64), -np.inf)
+        assert np.array_equal(pruning._kth_best(local, score, rows, k), expected)
