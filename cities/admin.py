@@ -31,7 +31,7 @@ class TopicAdmin(admin.ModelAdmin):
 @admin.register(City)
 class CityAdmin(admin.ModelAdmin):
     list_display = ("name", "country", "population", "is_capital", "profile_updated_at")
-    list_filter = ("country", "is_capital", "name_ru_source", "name_zh_source")
+    list_filter = ("country", "is_capital", "feature_code", "name_ru_source", "name_zh_source")
     list_select_related = ("country",)
     search_fields = ("name", "ascii_name", "name_ru", "name_zh", "=geonameid")
     readonly_fields = (
@@ -50,6 +50,8 @@ class CityAdmin(admin.ModelAdmin):
         "longitude",
         "timezone",
         "is_capital",
+        "region_code",
+        "feature_code",
     )
     filter_horizontal = ("needs", "expertise")
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}

@@ -177,6 +177,21 @@ class City(models.Model):
     longitude = models.FloatField(_("longitude"))
     timezone = models.CharField(_("time zone"), max_length=60)
     is_capital = models.BooleanField(_("capital"), default=False)
+    region_code = models.CharField(
+        _("region code"),
+        max_length=20,
+        blank=True,
+        help_text=_("GeoNames' code of the city's first-level division (oblast, province, state) in its country."),
+    )
+    feature_code = models.CharField(
+        _("GeoNames feature code"),
+        max_length=10,
+        blank=True,
+        help_text=_(
+            "What GeoNames says the place is: PPLC a capital, PPLA the seat of a region, PPLA2 the seat of a "
+            "district; empty when GeoNames' file in pycities does not list the city."
+        ),
+    )
 
     description = models.TextField(_("description"), blank=True)
     website = models.URLField(_("website"), blank=True)

@@ -19,6 +19,7 @@ import unicodedata
 from collections.abc import Iterable
 from contextlib import closing
 from pathlib import Path
+from typing import Any
 
 import iuliia
 from pycities import config as pycities_config
@@ -127,11 +128,16 @@ def verified_chinese_name(names: Iterable[str], alternate_names: Iterable[str]) 
     return min(matches, key=len)
 
 
-@functools.cache
-def _geonames_russian_names() -> dict[int, str]:
+def pycities_rows(query: str) -> list[tuple[Any, ...]]:
+    """The rows of a query on the GeoNames file the pycities package ships, opened read-only."""
     uri = f"{Path(pycities_config.DEFAULT_DATA_SOURCE).as_uri()}?mode=ro"
     with closing(sqlite3.connect(uri, uri=True)) as connection:
-        rows = connection.execute("SELECT geonames_id, name_ru FROM city WHERE name_ru IS NOT NULL").fetchall()
+        return connection.execute(query).fetchall()
+
+
+@functools.cache
+def _geonames_russian_names() -> dict[int, str]:
+    rows = pycities_rows("SELECT geonames_id, name_ru FROM city WHERE name_ru IS NOT NULL")
     return {geonameid: name for geonameid, name in rows if is_russian_spelling(name)}
 
 

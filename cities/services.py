@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime
+import functools
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
@@ -20,7 +21,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cities.models import City, Country, CountryStatus, NameSource, Topic
-from cities.names import geonames_russian_names, romanisation_key, verified_chinese_name, verified_russian_name
+from cities.names import (
+    geonames_russian_names,
+    pycities_rows,
+    romanisation_key,
+    verified_chinese_name,
+    verified_russian_name,
+)
 from sco_portal import changes
 
 DATA_DIR = Path(settings.BASE_DIR) / "data"
@@ -245,7 +252,15 @@ _GEONAMES_FIELDS = (
     "longitude",
     "timezone",
     "is_capital",
+    "region_code",
+    "feature_code",
 )
+
+
+@functools.cache
+def geonames_feature_codes() -> dict[int, str]:
+    """GeoNames' feature code of every city in pycities' GeoNames file (PPLA: the seat of a region)."""
+    return dict(pycities_rows("SELECT geonames_id, feature_code FROM city WHERE feature_code IS NOT NULL"))
 
 
 def import_cities(
@@ -311,6 +326,8 @@ def _import_country_cities(
             "longitude": row["longitude"],
             "timezone": row["timezone"],
             "is_capital": row["geonameid"] in capitals,
+            "region_code": row.get("admin1code") or "",
+            "feature_code": geonames_feature_codes().get(row["geonameid"], ""),
         }
         city = existing.get(row["geonameid"])
         if city is None:

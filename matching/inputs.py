@@ -58,6 +58,8 @@ def sources() -> dict[str, Any]:
             "name",
             "name_ru",
             "name_zh",
+            "region_code",
+            "feature_code",
         ),
         "countries": Country.objects.order_by("id").values_list("id", "code"),
         "topics": Topic.objects.order_by("id").values_list("id", flat=True),
@@ -77,7 +79,13 @@ def load_table() -> CityTable:
     source = sources()
     rows = list(source["cities"])
     data = np.array([row[:7] for row in rows], dtype=np.float64).reshape(-1, 7)
-    names = [row[7:] for row in rows]
+    names = [row[7:10] for row in rows]
+    # A region is one country's first-level division: the same code in two countries is two regions, and a
+    # city without a code is a region of its own.
+    regions: dict[tuple[int, str], int] = {}
+    region = np.array(
+        [regions.setdefault((row[2], row[10] or f"city {row[0]}"), len(regions)) for row in rows], np.int64
+    )
     ids = data[:, 0].astype(np.int64)
     position = {int(city_id): index for index, city_id in enumerate(ids)}
     countries = list(source["countries"])
@@ -106,6 +114,8 @@ def load_table() -> CityTable:
         geonameids=data[:, 1].astype(np.int64),
         is_capital=data[:, 6] > 0,
         names=names,
+        region=region,
+        feature_codes=[row[11] for row in rows],
         country=np.array([country_index[int(value)] for value in data[:, 2]], np.int32),
         country_codes=[code for _id, code in countries],
         population=data[:, 3],

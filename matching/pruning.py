@@ -4,10 +4,11 @@ cells that can still reach a city's top k scored pair by pair.
 Candidates are grouped into cells of one country and one square of latitude and longitude. For a row
 city i and a cell g, every feature of the score in matching/scoring.py is bounded from above by what
 the cell's members can reach at best: the cell's largest population, degree and partners per country,
-the union of its topics, the closest its members can be to i (the distance from i to the cell's centre
-minus the cell's radius, by the triangle inequality), the country pair (one country per cell). Partners
-in common are the one feature that no cell bound covers: the few candidates that share a partner with i
-are always scored exactly.
+the union of its topics, whether one is the seat of a region or a district, the most partnered
+region pair among its members' regions, the closest its members can be to i (the distance from i to
+the cell's centre minus the cell's radius, by the triangle inequality), the country pair (one
+country per cell). Partners in common are the one feature that no cell bound covers: the few
+candidates that share a partner with i are always scored exactly.
 
 For each row: score the members of the few cells with the highest bounds exactly, take the k-th best
 allowed score as a threshold, then score exactly every cell whose bound reaches that threshold (minus a
@@ -65,6 +66,12 @@ class Cells:
     partners_in_country_max: npt.NDArray[np.float64]
     prominence_max: npt.NDArray[np.float64]
     capital_any: npt.NDArray[np.float64]
+    region_seat_any: npt.NDArray[np.float64]
+    district_seat_any: npt.NDArray[np.float64]
+    # The regions of the cell's members, cell by cell: regions of cell g are
+    # regions[regions_indptr[g]:regions_indptr[g + 1]] (each once).
+    regions: npt.NDArray[np.int64]
+    regions_indptr: npt.NDArray[np.int64]
     # The partners of the cell's members, cell by cell: partners of cell g are
     # partners[partners_indptr[g]:partners_indptr[g + 1]] (positions, repeats kept).
     partners: npt.NDArray[np.int64]
@@ -112,6 +119,11 @@ def cells_of(table: CityTable) -> Cells:
     spread = EARTH_RADIUS_KM * np.arccos(np.clip((table.unit * centre[of]).sum(axis=1), -1.0, 1.0))
     log_population = table.log_population.astype(np.float64)[members]
     degree = np.diff(table.indptr)
+    # Each cell's distinct regions: the distinct (cell, region) pairs, sorted by cell.
+    cell_regions = np.unique(of * (int(table.region_of.max()) + 1) + table.region_of)
+    cell_of_region, regions = np.divmod(cell_regions, int(table.region_of.max()) + 1)
+    regions_indptr = np.zeros(len(unique) + 1, np.int64)
+    np.cumsum(np.bincount(cell_of_region, minlength=len(unique)), out=regions_indptr[1:])
     partners_indptr = np.zeros(len(unique) + 1, np.int64)
     np.cumsum(np.bincount(of, weights=degree, minlength=len(unique)).astype(np.int64), out=partners_indptr[1:])
     cells = Cells(
@@ -129,6 +141,10 @@ def cells_of(table: CityTable) -> Cells:
         ),
         prominence_max=np.maximum.reduceat(table.prominence.astype(np.float64)[members], starts),
         capital_any=np.logical_or.reduceat(table.capital[members], starts).astype(np.float64),
+        region_seat_any=np.maximum.reduceat(table.region_seat.astype(np.float64)[members], starts),
+        district_seat_any=np.maximum.reduceat(table.district_seat.astype(np.float64)[members], starts),
+        regions=regions,
+        regions_indptr=regions_indptr,
         partners=table.neighbours[scoring._ranges(table.indptr[members], degree[members])],
         partners_indptr=partners_indptr,
         needs_any=np.logical_or.reduceat(table.needs[members], starts, axis=0).astype(np.float64),
@@ -176,6 +192,8 @@ def cell_terms(table: CityTable, cells: Cells, weights: Mapping[str, float], *, 
         + w["activity"] * cells.log_degree_max
         + w["country_rate"] * table.country_rate[:, cells.country].astype(np.float64)
         + w["prominence"] * cells.prominence_max
+        + w["regional_centre"] * cells.region_seat_any
+        + w["district_centre"] * cells.district_seat_any
     )
     if not same_country:
         by_country[np.arange(len(table.country_codes))[:, None] == cells.country[None, :]] = -np.inf
@@ -220,6 +238,12 @@ def _upper_bounds(
     ld = table.log_degree.astype(np.float64)[rows][:, None]
     bound = terms.by_country[table.country[rows]]
     bound += w["size"] * lp + w["activity"] * ld + w["prominence"] * table.prominence.astype(np.float64)[rows][:, None]
+    bound += w["regional_centre"] * table.region_seat.astype(np.float64)[rows][:, None]
+    bound += w["district_centre"] * table.district_seat.astype(np.float64)[rows][:, None]
+    if w["region_pair"]:
+        # The most the row's region has partnered with any region of the cell.
+        by_region = table.log_region_pairs[table.region_of[rows]][:, cells.regions].astype(np.float64)
+        bound += w["region_pair"] * np.maximum.reduceat(by_region, cells.regions_indptr[:-1], axis=1)
     if w["capitals"]:
         bound += w["capitals"] * table.capital_f.astype(np.float64)[rows][:, None] * cells.capital_any
     if w["near_partner"]:

@@ -32,8 +32,11 @@ ORDER = (
     "border",
     "common_partners",
     "near_partner",
+    "region_pair",
     "country_pair",
     "capitals",
+    "region_seat",
+    "district_seat",
     "prominent",
     "active",
 )
@@ -55,6 +58,9 @@ def codes_block(table: CityTable, found: TopArrays, topics: Sequence[int]) -> li
     degree = table.degree[top].astype(np.int64)
     capitals = table.capital[r] & table.capital[top]
     prominent = table.rank_in_country[top]
+    regions = table.region_pairs[table.region_of[r], table.region_of[top]].astype(np.int64)
+    region_seats = (table.region_seat[top] > 0) & ~table.capital[top]
+    district_seats = table.district_seat[top] > 0
     # near_partner's partner: the nearer of the candidate's partner to the city and the city's to the candidate.
     flat_rows, flat_top = np.broadcast_to(r, top.shape).reshape(-1), top.reshape(-1)
     to_city, partner_of_candidate = nearest_partner_km(table, flat_rows, flat_top)
@@ -83,6 +89,9 @@ def codes_block(table: CityTable, found: TopArrays, topics: Sequence[int]) -> li
             near_km,
             near_partner,
             near_side,
+            regions,
+            region_seats,
+            district_seats,
         )
     ]
     # The ids of the partners named only: the whole table's, made a list for each block, cost seconds with
@@ -106,6 +115,9 @@ def codes_block(table: CityTable, found: TopArrays, topics: Sequence[int]) -> li
             partner_km,
             partner,
             side,
+            between_regions,
+            region_seat,
+            district_seat,
         ) in enumerate(zip(*(column[local] for column in columns), strict=True)):
             found_here: list[dict[str, Any]] = []
             if (local, n) in with_topics:
@@ -136,10 +148,16 @@ def codes_block(table: CityTable, found: TopArrays, topics: Sequence[int]) -> li
                         "km": partner_km,
                     }
                 )
+            if between_regions:
+                found_here.append({"code": "region_pair", "count": between_regions})
             if between:
                 found_here.append({"code": "country_pair", "count": between})
             if both_capitals:
                 found_here.append({"code": "capitals"})
+            if region_seat:
+                found_here.append({"code": "region_seat"})
+            if district_seat:
+                found_here.append({"code": "district_seat"})
             if rank <= PROMINENT_RANK:
                 found_here.append({"code": "prominent", "rank": rank})
             if active:
@@ -220,6 +238,16 @@ def sentence(reason: dict[str, Any], city: City, candidate: City, topic_names: d
             "other": candidate.country.display_name,
             "count": reason["count"],
         }
+    if code == "region_pair":
+        return ngettext(
+            "the cities of the regions of %(city)s and %(candidate)s already have %(count)d partnership",
+            "the cities of the regions of %(city)s and %(candidate)s already have %(count)d partnerships",
+            reason["count"],
+        ) % {**names, "count": reason["count"]}
+    if code == "region_seat":
+        return _("%(candidate)s is the seat of its region") % names
+    if code == "district_seat":
+        return _("%(candidate)s is the seat of its district") % names
     if code == "near_partner":
         owner, other = (candidate, city) if reason["of"] == "candidate" else (city, candidate)
         return _("%(partner)s, a partner of %(owner)s, is %(km)s km from %(other)s") % {

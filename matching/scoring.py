@@ -24,6 +24,13 @@ prominence         -log10 rank_i - log10 rank_j, rank: by population within the 
 near_partner       -log10(km + 100), km: from i to the nearest partner of j, or from j to the
                    nearest partner of i, whichever is shorter (NO_PARTNER_KM when neither has one):
                    a city whose partner is i's neighbour likes i's region
+regional_centre    how many of the two are the seat of a region (GeoNames feature code PPLA, or the
+                   capital, PPLC): 0, 1 or 2. Four in five regional seats of Russia, 28 of China's
+                   30 provincial capitals, are in a real partnership, against one in seven cities
+district_centre    how many of the two are the seat of a district (PPLA2; China: a prefecture-level
+                   city): 0, 1 or 2
+region_pair        log(1 + partnerships already joining the two cities' regions, GeoNames' first-level
+                   divisions): an oblast and a province whose cities have twinned before twin more
 partners_in_country  log(1 + partners j has in i's country) + the same the other way
 activity           log(1 + partnerships of i) + log(1 + partnerships of j)
 hubs               log(1 + partnerships of i) * log(1 + partnerships of j)  (active cities pair up)
@@ -41,8 +48,7 @@ WEIGHTS were fitted, not guessed: `manage.py evaluate_matching --pairs
 data/sco_twinnings.csv --refit` splits the real partnerships in ten and hides each
 tenth from the graph features in turn (as the evaluation hides a fold); it fits a
 conditional logit on them where a hidden pair counts as found when either city picks
-the other (as recall@k counts it), weights kept at or above zero, then scales one
-weight at a time while the mean recall@10 over those splits improves, and prints the
+the other (as recall@k counts it), weights kept at or above zero, and prints the
 weights to paste below (matching/fitting.py). The topic weight cannot be fitted (the
 real profiles list no needs or expertise yet); the fitted weights are scaled so that
 the score's standard deviation over candidate pairs is 1, and one matching topic is
@@ -69,6 +75,9 @@ FEATURES = (
     "capitals",
     "prominence",
     "near_partner",
+    "regional_centre",
+    "region_pair",
+    "district_centre",
     "partners_in_country",
     "activity",
     "hubs",
@@ -76,26 +85,29 @@ FEATURES = (
 
 # Fitted on the 444 cross-border city pairs of data/sco_twinnings.csv that match the directory
 # (seed 1; matching/fitting.py): on inner splits of the pairs (each tenth hidden from the graph in
-# turn), a conditional logit where a pair counts when either city picks the other, then a
-# coordinate search on recall@10; scaled so that the score's standard deviation over candidate pairs
-# is 1. Refit: `manage.py evaluate_matching --pairs data/sco_twinnings.csv --refit`.
-# "partners_in_country" came out at zero: near_partner and country_rate say it better; it stays a feature
-# to fit.
+# turn), a conditional logit where a pair counts when either city picks the other; scaled so that
+# the score's standard deviation over candidate pairs is 1.
+# Refit: `manage.py evaluate_matching --pairs data/sco_twinnings.csv --refit`.
+# "partners_in_country" came out at zero: near_partner and country_rate say it better; it stays a
+# feature to fit.
 WEIGHTS: dict[str, float] = {
     "complementarity": 1.5,
-    "similar_scale": 0.8717,
-    "size": 0.0799,
-    "distance": 1.2564,
-    "border": 0.0972,
-    "common_partners": 0.8807,
-    "country_pair": 0.1994,
-    "country_rate": 0.1017,
-    "capitals": 0.3572,
-    "prominence": 0.2354,
-    "near_partner": 0.4298,
+    "similar_scale": 0.4511,
+    "size": 0.3131,
+    "distance": 0.981,
+    "border": 0.1307,
+    "common_partners": 0.7526,
+    "country_pair": 0.1673,
+    "country_rate": 0.2187,
+    "capitals": 0.6003,
+    "prominence": 0.1095,
+    "near_partner": 0.1941,
+    "regional_centre": 0.5964,
+    "region_pair": 0.3868,
+    "district_centre": 0.5862,
     "partners_in_country": 0.0,
-    "activity": 0.3361,
-    "hubs": 0.3922,
+    "activity": 0.2404,
+    "hubs": 0.2478,
 }
 
 # Cities of neighbouring countries at most this far apart count as neighbours across a border.
@@ -144,6 +156,11 @@ class CityTable:
     dismissed: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros((0, 2), np.int64))
     geonameids: npt.NDArray[np.int64] | None = None
     is_capital: npt.NDArray[np.bool_] | None = None
+    # GeoNames' feature code of each city (PPLC a capital, PPLA a region's seat, PPLA2 a district's seat...).
+    feature_codes: Sequence[str] | None = None
+    # Each city's region (GeoNames' first-level division) as a number within its country; None: the
+    # country stands for the region.
+    region: npt.NDArray[np.int64] | None = None
     # Each city's name in English, Russian and Chinese, for the reasons that name a third city.
     names: Sequence[tuple[str, str, str]] | None = None
 
@@ -161,6 +178,15 @@ class CityTable:
         rank[by_size] = np.arange(size) - first_of_country + 1
         self.rank_in_country = rank.astype(np.int64)
         self.prominence = (-np.log10(rank)).astype(np.float32)
+        # Regions numbered 0.. across countries: a region number is the country's own.
+        within = np.zeros(size, np.int64) if self.region is None else np.asarray(self.region, np.int64)
+        _, region_of = np.unique(
+            self.country.astype(np.int64) * (int(within.max(initial=0)) + 1) + within, return_inverse=True
+        )
+        self.region_of = region_of.reshape(-1).astype(np.int64)
+        codes = np.asarray(self.feature_codes if self.feature_codes is not None else [""] * size)
+        self.region_seat = np.isin(codes, ("PPLC", "PPLA")).astype(np.float32)
+        self.district_seat = (codes == "PPLA2").astype(np.float32)
         self.capital = np.zeros(size, np.bool_) if self.is_capital is None else np.asarray(self.is_capital, np.bool_)
         self.capital_f = self.capital.astype(np.float32)
         self.lat_rad = np.radians(self.latitude)
@@ -192,6 +218,13 @@ class CityTable:
         self.partners_by_country = np.zeros((size, countries), np.float32)
         np.add.at(self.partners_by_country, (both[:, 0], self.country[both[:, 1]]), 1)
         self.log_country_pairs = np.log1p(self.country_pairs)
+        regions = int(self.region_of.max()) + 1 if size else 0
+        self.region_pairs = np.zeros((regions, regions), np.float32)
+        np.add.at(self.region_pairs, (self.region_of[edges[:, 0]], self.region_of[edges[:, 1]]), 1)
+        np.add.at(self.region_pairs, (self.region_of[edges[:, 1]], self.region_of[edges[:, 0]]), 1)
+        np.fill_diagonal(self.region_pairs, np.diag(self.region_pairs) / 2)
+        self.log_region_pairs = np.log1p(self.region_pairs)
+
         self.cities_per_country = np.bincount(self.country, minlength=countries).astype(np.float64)
         spread = np.sqrt(np.outer(self.cities_per_country, self.cities_per_country))
         self.country_rate = np.log((1.0 + self.country_pairs) / np.maximum(spread, 1.0)).astype(np.float32)
@@ -363,6 +396,12 @@ def features(
         yield "capitals", table.capital_f[r] * table.capital_f[c]
     if "prominence" in only:
         yield "prominence", table.prominence[r] + table.prominence[c]
+    if "regional_centre" in only:
+        yield "regional_centre", table.region_seat[r] + table.region_seat[c]
+    if "district_centre" in only:
+        yield "district_centre", table.district_seat[r] + table.district_seat[c]
+    if "region_pair" in only:
+        yield "region_pair", table.log_region_pairs[table.region_of[r], table.region_of[c]]
     if "partners_in_country" in only:
         yield (
             "partners_in_country",

@@ -79,6 +79,8 @@ NOT_TYPED_BY_PEOPLE = {
         "search_names",
         "search_keys",
         "timezone",
+        "region_code",
+        "feature_code",
         "contact_email",
     },
     "accounts.User": {"username", "email", "password"},  # e-mail: EmailField's validation; never shown to others

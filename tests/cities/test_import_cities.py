@@ -23,6 +23,11 @@ def test_import_loads_real_kazakh_and_kyrgyz_cities(reference_data: None, capsys
     assert City.objects.get(name="Astana").is_capital
     assert City.objects.get(name="Bishkek").is_capital
     assert not almaty.is_capital
+    # GeoNames' region and feature code: Almaty is a city of republican significance (its own region, a seat).
+    assert (almaty.region_code, almaty.feature_code) == ("02", "PPLA")
+    osh = City.objects.get(geonameid=1527534)
+    assert (osh.region_code, osh.feature_code) == ("08", "PPLA")
+    assert City.objects.get(name="Bishkek").feature_code == "PPLC"
     assert set(City.objects.values_list("country__code", flat=True)) == {"KZ", "KG"}
     output = capsys.readouterr().out
     assert "KG: 31 created" in output
@@ -226,6 +231,23 @@ def test_the_migration_forgets_guessed_names_and_keeps_the_others(db: None) -> N
     reviewed.refresh_from_db()
     assert (guessed.name_ru, guessed.name_ru_source, guessed.name_zh, guessed.name_zh_source) == ("", "", "", "")
     assert (reviewed.name_ru, reviewed.name_ru_source) == ("Пекин", "reviewed")
+
+
+def test_the_migration_gives_imported_cities_their_region_and_feature_code(db: None) -> None:
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("cities.migrations.0006_city_region_and_feature_code")
+    almaty = CityFactory.create(name="Almaty", geonameid=1526384)
+    kashgar = CityFactory.create(name="Kashgar", geonameid=1280849)
+
+    migration.fill_region_and_feature_code(apps, None)
+
+    almaty.refresh_from_db()
+    kashgar.refresh_from_db()
+    assert (almaty.region_code, almaty.feature_code) == ("02", "PPLA")
+    assert (kashgar.region_code, kashgar.feature_code) == ("13", "PPLA2")
 
 
 def test_the_geonames_source_label_names_the_installed_pycities() -> None:

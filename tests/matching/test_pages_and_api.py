@@ -11,7 +11,9 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from matching import services
 from matching.models import Dismissal, RecomputeRun, Suggestion
+from partnerships.models import Agreement
 from tests.conftest import login
+from tests.factories import AgreementFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -133,3 +135,33 @@ def test_reasons_name_a_partner_near_the_city_and_the_candidates_place_in_its_co
     }
     assert partner in texts["near_partner"]
     assert place in texts["prominent"]
+
+
+@pytest.mark.parametrize(
+    ("language", "seat", "district", "regions"),
+    [
+        ("en", "Kazan is the seat of its region", "Kashgar is the seat of its district", "already have 1 partnership"),
+        ("ru", "— центр своего региона", "— центр своего района", "уже есть 1 партнёрство"),
+        ("zh-hans", "是其所在地区的首府", "是其所在区县的驻地", "已有 1 项伙伴关系"),
+    ],
+)
+def test_reasons_say_which_candidates_are_seats_and_which_regions_already_partner(
+    world: dict[str, Any], language: str, seat: str, district: str, regions: str
+) -> None:
+    # Urumqi and Kashgar are both in Xinjiang (region 13); Osh–Urumqi makes Xinjiang and Osh's region partners.
+    cities = world["cities"]
+    AgreementFactory.create(
+        initiator=cities["Osh"], partner=cities["Urumqi"], status=Agreement.Status.ACTIVE, source="test"
+    )
+    services.start_full_recompute()
+    osh, kashgar = cities["Osh"], cities["Kashgar"]
+    stored = {
+        reason["code"]: reason for reason in Suggestion.objects.get(city=osh, candidate=kashgar).components["reasons"]
+    }
+    assert stored["region_pair"]["count"] == 1
+    assert "district_seat" in stored and "region_seat" not in stored
+    body = APIClient().get(f"/api/v1/cities/{osh.pk}/suggestions/", HTTP_ACCEPT_LANGUAGE=language).json()
+    texts = {item["candidate"]["id"]: {reason["code"]: reason["text"] for reason in item["reasons"]} for item in body}
+    assert district in texts[kashgar.pk]["district_seat"]
+    assert regions in texts[kashgar.pk]["region_pair"]
+    assert seat in texts[cities["Kazan"].pk]["region_seat"]

@@ -34,6 +34,9 @@ def sample_table(size: int = 500, seed: int = 7) -> CityTable:
         blocked=edges[: size // 2],
         dismissed=rng.integers(0, size, (size // 5, 2)),
         is_capital=rng.random(size) < 0.05,
+        # A few regions per country, so that regions partner more than once; GeoNames' codes as they come.
+        region=rng.integers(0, 4 * len(CODES), size),
+        feature_codes=rng.choice(["PPL", "PPLA", "PPLA2", "PPLC", "PPLA3", ""], size).tolist(),
     )
 
 
@@ -49,6 +52,20 @@ def reference_graph(table: CityTable) -> tuple[dict[int, set[int]], dict[frozens
             key = frozenset({int(table.country[a]), int(table.country[b])})
             pairs[key] = pairs.get(key, 0) + 1
         cached = table.reference_graph = (partners, pairs)  # type: ignore[attr-defined]
+    return cached
+
+
+def reference_regions(table: CityTable) -> tuple[list[tuple[int, int]], dict[frozenset[tuple[int, int]], int]]:
+    """Each city's region as (country, region number), and the partnerships per pair of regions."""
+    assert table.region is not None
+    region = [(int(country), int(number)) for country, number in zip(table.country, table.region, strict=True)]
+    cached = getattr(table, "reference_regions", None)
+    if cached is None:
+        pairs: dict[frozenset[tuple[int, int]], int] = {}
+        for a, b in table.edges.tolist():
+            key = frozenset({region[a], region[b]})
+            pairs[key] = pairs.get(key, 0) + 1
+        cached = table.reference_regions = (region, pairs)  # type: ignore[attr-defined]
     return cached
 
 
@@ -99,7 +116,11 @@ def reference_features(table: CityTable, i: int, j: int) -> dict[str, float]:
     nearest = min(
         [km_between(i, k) for k in pj] + [km_between(j, k) for k in pi] + [scoring.NO_PARTNER_KM],
     )
-    assert table.is_capital is not None
+    assert table.is_capital is not None and table.feature_codes is not None
+    region, region_pairs = reference_regions(table)
+
+    def seat(city: int, codes: tuple[str, ...]) -> float:
+        return 1.0 if table.feature_codes is not None and table.feature_codes[city] in codes else 0.0
 
     return {
         "complementarity": complementarity,
@@ -113,6 +134,9 @@ def reference_features(table: CityTable, i: int, j: int) -> dict[str, float]:
         "capitals": 1.0 if table.is_capital[i] and table.is_capital[j] else 0.0,
         "prominence": -math.log10(rank(i)) - math.log10(rank(j)),
         "near_partner": -math.log10(nearest + 100.0),
+        "regional_centre": seat(i, ("PPLA", "PPLC")) + seat(j, ("PPLA", "PPLC")),
+        "district_centre": seat(i, ("PPLA2",)) + seat(j, ("PPLA2",)),
+        "region_pair": math.log1p(region_pairs.get(frozenset({region[i], region[j]}), 0)),
         "partners_in_country": math.log1p(in_country_j) + math.log1p(in_country_i),
         "activity": math.log1p(len(pi)) + math.log1p(len(pj)),
         "hubs": math.log1p(len(pi)) * math.log1p(len(pj)),

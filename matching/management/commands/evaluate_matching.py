@@ -34,7 +34,7 @@ class Command(BaseCommand):
         if len(real) < folds:
             raise CommandError(f"{pairs} has {len(real)} usable city pairs, fewer than {folds} folds.")
         if refit:
-            weights = fitting.fit_weights(fitting.with_graph(table, real), real, seed=seed, k=k)
+            weights = fitting.fit_weights(fitting.with_graph(table, real), real, seed=seed)
             self.stdout.write("WEIGHTS = " + repr(weights))
             return
         self.stdout.write(
