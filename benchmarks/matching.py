@@ -92,6 +92,9 @@ def synthetic_table(size: int) -> Any:
         practices=np.where(rng.random((size, topics)) < 0.02, 2, 0).astype(np.int32),
         edges=edges,
         blocked=edges,
+        # About as many regions per country as Russia has, and as many seats as the directory has.
+        region=rng.integers(0, 80, size),
+        feature_codes=rng.choice(["PPL", "PPLA", "PPLA2"], size, p=[0.87, 0.03, 0.10]).tolist(),
     )
 
 
