@@ -269,7 +269,7 @@ def test_the_probes_threshold_is_the_kth_best_score_of_each_row() -> None:
     for _case in range(100):
         pairs, rows, k = int(rng.integers(0, 300)), int(rng.integers(1, 20)), int(rng.integers(1, 12))
         local = rng.integers(0, rows, pairs)
-        score = np.round(rng.normal(0, 3, pairs).astype(np.float32), scoring.SCORE_DECIMALS)
+        score = np.round(rng.normal(0, 3, pairs), scoring.SCORE_DECIMALS).astype(np.float32)
         score[rng.random(pairs) < 0.2] = 0.0
         score[rng.random(pairs) < 0.1] = score[0] if pairs else 0.0
         _top, top_scores, found = pruning._best(local, np.zeros(pairs, np.int64), score, rows, k)
