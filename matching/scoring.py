@@ -25,8 +25,9 @@ near_partner       -log10(km + 100), km: from i to the nearest partner of j, or 
                    nearest partner of i, whichever is shorter (NO_PARTNER_KM when neither has one):
                    a city whose partner is i's neighbour likes i's region
 regional_centre    how many of the two are the seat of a region (GeoNames feature code PPLA, or the
-                   capital, PPLC): 0, 1 or 2. Four in five regional seats of Russia, 28 of China's
-                   30 provincial capitals, are in a real partnership, against one in seven cities
+                   capital, PPLC): 0, 1 or 2. 62 of Russia's 79 regional seats are in a real
+                   partnership, against one in seven of its cities; 28 of China's 30 provincial
+                   capitals, against one in twenty of its cities
 district_centre    how many of the two are the seat of a district (PPLA2; China: a prefecture-level
                    city): 0, 1 or 2
 region_pair        log(1 + partnerships already joining the two cities' regions, GeoNames' first-level
