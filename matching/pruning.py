@@ -38,6 +38,7 @@ POPULATION_BAND = 0.25
 CELL_DEGREES = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 45.0, 180.0)
 # Cells scored first, to find the threshold.
 PROBE_CELLS = 32
+PROBE_GROUP = 64
 # Kilometres added to each cell's radius against arccos rounding near zero, and the score margin
 # kept below the threshold against float32 sums and rounding to SCORE_DECIMALS.
 RADIUS_MARGIN_KM = 1.0
@@ -48,6 +49,11 @@ BOUND_CHUNK_BYTES = 512 * 1024
 DENSE_SHARE = 0.05
 # The same, counted before the members of the chosen cells are filtered on their own topics (a cheap step).
 FILTERED_SHARE = 0.5
+# Past this share of all pairs in the chosen cells, every candidate's topics are counted with its row at once
+# (a few operations per pair, in memory order) rather than the chosen cells' members walked (a few dozen).
+FILTER_EVERY_ABOVE = 0.05
+# Rows at a time of that count: as many as make (rows, N) arrays of this size.
+MEMBER_CHUNK_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -68,10 +74,12 @@ class Cells:
     capital_any: npt.NDArray[np.float64]
     region_seat_any: npt.NDArray[np.float64]
     district_seat_any: npt.NDArray[np.float64]
-    # The regions of the cell's members, cell by cell: regions of cell g are
-    # regions[regions_indptr[g]:regions_indptr[g + 1]] (each once).
-    regions: npt.NDArray[np.int64]
-    regions_indptr: npt.NDArray[np.int64]
+    # region_pair's bound, region by region: for a row city of region r, the cells one of whose members'
+    # regions has partnered with r are region_cells[region_cells_indptr[r]:region_cells_indptr[r + 1]], each
+    # once, with the most partnerships of such a region in region_cells_value (every other cell: 0).
+    region_cells: npt.NDArray[np.int64]
+    region_cells_value: npt.NDArray[np.float64]
+    region_cells_indptr: npt.NDArray[np.int64]
     # The partners of the cell's members, cell by cell: partners of cell g are
     # partners[partners_indptr[g]:partners_indptr[g + 1]] (positions, repeats kept).
     partners: npt.NDArray[np.int64]
@@ -99,6 +107,7 @@ def cells_of(table: CityTable) -> Cells:
                 np.floor(table.latitude / degrees).astype(np.int64),
                 np.floor(table.longitude / degrees).astype(np.int64),
                 np.floor(table.log_population / POPULATION_BAND).astype(np.int64),
+                (table.region_seat + 2 * table.district_seat).astype(np.int64),
             ],
             axis=1,
         )
@@ -119,11 +128,7 @@ def cells_of(table: CityTable) -> Cells:
     spread = EARTH_RADIUS_KM * np.arccos(np.clip((table.unit * centre[of]).sum(axis=1), -1.0, 1.0))
     log_population = table.log_population.astype(np.float64)[members]
     degree = np.diff(table.indptr)
-    # Each cell's distinct regions: the distinct (cell, region) pairs, sorted by cell.
-    cell_regions = np.unique(of * (int(table.region_of.max()) + 1) + table.region_of)
-    cell_of_region, regions = np.divmod(cell_regions, int(table.region_of.max()) + 1)
-    regions_indptr = np.zeros(len(unique) + 1, np.int64)
-    np.cumsum(np.bincount(cell_of_region, minlength=len(unique)), out=regions_indptr[1:])
+    region_cells, region_cells_value, region_cells_indptr = _region_reach(table, of, len(unique))
     partners_indptr = np.zeros(len(unique) + 1, np.int64)
     np.cumsum(np.bincount(of, weights=degree, minlength=len(unique)).astype(np.int64), out=partners_indptr[1:])
     cells = Cells(
@@ -143,8 +148,9 @@ def cells_of(table: CityTable) -> Cells:
         capital_any=np.logical_or.reduceat(table.capital[members], starts).astype(np.float64),
         region_seat_any=np.maximum.reduceat(table.region_seat.astype(np.float64)[members], starts),
         district_seat_any=np.maximum.reduceat(table.district_seat.astype(np.float64)[members], starts),
-        regions=regions,
-        regions_indptr=regions_indptr,
+        region_cells=region_cells,
+        region_cells_value=region_cells_value,
+        region_cells_indptr=region_cells_indptr,
         partners=table.neighbours[scoring._ranges(table.indptr[members], degree[members])],
         partners_indptr=partners_indptr,
         needs_any=np.logical_or.reduceat(table.needs[members], starts, axis=0).astype(np.float64),
@@ -154,6 +160,34 @@ def cells_of(table: CityTable) -> Cells:
     )
     table._cells = cells  # type: ignore[attr-defined]
     return cells
+
+
+def _region_reach(
+    table: CityTable, of: npt.NDArray[np.int64], cells: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.int64]]:
+    """region_pair's bound for every region against every cell, keeping only the cells above zero (Cells'
+    region_cells*): most regions have partnered with few others, so a row's bound touches a few cells where
+    the whole (rows, each cell's regions) table cost half of all the bounds (measured: 100,000 cities)."""
+    regions = int(table.region_of.max(initial=0)) + 1
+    # Each cell's distinct regions as (region, cell), sorted by region: the cells of region r in one slice.
+    by_region = np.unique(table.region_of * cells + of)
+    region_of_pair, cell_of_pair = np.divmod(by_region, cells)
+    starts = np.searchsorted(region_of_pair, np.arange(regions + 1))
+    # Every region pair that has partnered, spread over the cells holding the second region.
+    first, second = np.nonzero(table.log_region_pairs)
+    lengths = starts[second + 1] - starts[second]
+    region = np.repeat(first, lengths)
+    cell = cell_of_pair[scoring._ranges(starts[second], lengths)]
+    value = np.repeat(table.log_region_pairs[first, second].astype(np.float64), lengths)
+    # The most for each (region, cell): sorted by key, then by value, the last of each key.
+    key = region * cells + cell
+    order = np.lexsort((value, key))
+    key, value = key[order], value[order]
+    last = np.flatnonzero(np.r_[key[1:] != key[:-1], True]) if len(key) else np.zeros(0, np.int64)
+    region, cell = np.divmod(key[last], cells)
+    indptr = np.zeros(regions + 1, np.int64)
+    np.cumsum(np.bincount(region, minlength=regions), out=indptr[1:])
+    return cell, value[last], indptr
 
 
 def _packed(columns: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
@@ -241,13 +275,18 @@ def _upper_bounds(
     bound += w["regional_centre"] * table.region_seat.astype(np.float64)[rows][:, None]
     bound += w["district_centre"] * table.district_seat.astype(np.float64)[rows][:, None]
     if w["region_pair"]:
-        # The most the row's region has partnered with any region of the cell.
-        by_region = table.log_region_pairs[table.region_of[rows]][:, cells.regions].astype(np.float64)
-        bound += w["region_pair"] * np.maximum.reduceat(by_region, cells.regions_indptr[:-1], axis=1)
+        # The most the row's region has partnered with any region of the cell: above zero in a few cells only.
+        region = table.region_of[rows]
+        starts, lengths = cells.region_cells_indptr[region], np.diff(cells.region_cells_indptr)[region]
+        reach = scoring._ranges(starts, lengths)
+        # Each row's cells come once: the additions do not collide.
+        bound[np.repeat(np.arange(len(rows)), lengths), cells.region_cells[reach]] += (
+            w["region_pair"] * cells.region_cells_value[reach]
+        )
     if w["capitals"]:
         bound += w["capitals"] * table.capital_f.astype(np.float64)[rows][:, None] * cells.capital_any
     if w["near_partner"]:
-        bound += w["near_partner"] * -np.log10(_nearest_partner_bound_km(table, cells, rows, terms) + 100.0)
+        bound += w["near_partner"] * -_log10(_nearest_partner_bound_km(table, cells, rows, terms) + 100.0)
     if topics is not None:
         if table.topic_bits:
             # The same counts as the products below, from popcounts (the products cost more than the rest).
@@ -265,12 +304,18 @@ def _upper_bounds(
     if w["distance"]:
         centre_km = EARTH_RADIUS_KM * np.arccos(np.clip(table.unit[rows] @ cells.centre.T, -1.0, 1.0))
         centre_km -= cells.radius_km
-        bound -= w["distance"] * np.log10(np.maximum(centre_km, 0.0) + 100.0)
+        bound -= w["distance"] * _log10(np.maximum(centre_km, 0.0) + 100.0)
     if w["partners_in_country"]:
         bound += w["partners_in_country"] * table.log_partners_by_country[rows][:, cells.country]
     if w["hubs"]:
         bound += w["hubs"] * ld * cells.log_degree_max
     return bound
+
+
+def _log10(values: npt.NDArray[np.float64]) -> npt.NDArray[np.float32]:
+    """log10 in float32: eight times faster than in float64 here (measured), and its rounding (a millionth
+    of the logarithm) far within SCORE_MARGIN."""
+    return np.log10(values)
 
 
 def _nearest_partner_bound_km(
@@ -333,52 +378,100 @@ def _member_of(sorted_keys: npt.NDArray[np.int64], keys: npt.NDArray[np.int64]) 
     return sorted_keys[where] == keys
 
 
-def _scored_pairs(
+def _pairs_in_cells(
     table: CityTable,
     cells: Cells,
     rows: npt.NDArray[np.int64],
     chosen: npt.NDArray[np.bool_],
+    weights: Mapping[str, float],
+    topic_filter: tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]] | None = None,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """(local row, candidate) of every member of the chosen cells.
+
+    With `topic_filter` (bounds, their complementarity part, thresholds per row), a member of a chosen
+    cell is kept only if the cell's bound, with the cell's complementarity replaced by the member's
+    own (topics as bits, counted with popcount), still reaches its row's threshold."""
+    local, cell = np.nonzero(chosen)
+    lengths = cells.indptr[cell + 1] - cells.indptr[cell]
+    candidate = cells.members[scoring._ranges(cells.indptr[cell], lengths)]
+    if topic_filter is None:
+        return np.repeat(local, lengths), candidate
+    bound, topics, threshold = topic_filter
+    rest = np.repeat(bound[local, cell] - topics[local, cell], lengths)
+    local = np.repeat(local, lengths)
+    row_of = rows[local]
+    own = np.bitwise_count(table.needs_bits[row_of] & table.offers_bits[candidate]) + np.bitwise_count(
+        table.offers_bits[row_of] & table.needs_bits[candidate]
+    )
+    reach = rest + float(weights["complementarity"]) * own >= threshold[local]
+    return local[reach], candidate[reach]
+
+
+def _reaching_members(
+    table: CityTable,
+    cells: Cells,
+    rows: npt.NDArray[np.int64],
+    topic_filter: tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]],
+    weights: Mapping[str, float],
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """(local row, candidate) of every candidate whose cell's bound, with the cell's complementarity replaced by
+    the candidate's own, reaches its row's threshold: _pairs_in_cells() with a topic filter, over every cell.
+
+    Where the cells' unions of topics leave many cells in reach (topics many and spread), counting every
+    candidate's own topics with the row costs less than walking the chosen cells' members: a popcount per
+    pair over arrays laid out in the cells' member order, a few rows at a time, instead of index lists."""
+    bound, topics, threshold = topic_filter
+    weight = float(weights["complementarity"])
+    # Each member's cell, in member order: a cell's bound is read by its members in a row (cache-friendly).
+    cell_of_member = np.repeat(np.arange(len(cells)), np.diff(cells.indptr))
+    # Up to 32 topics, a pair's topics in common both ways are one popcount: the row's needs and offers in
+    # one word against the candidate's offers and needs in the same places.
+    one_word = table.needs.shape[1] <= 32
+    needs, offers = table.needs_bits[cells.members], table.offers_bits[cells.members]
+    words = offers | (needs << np.uint64(32))
+    step = max(1, MEMBER_CHUNK_BYTES // (8 * len(table)))
+    found_local, found_member = [], []
+    for start in range(0, len(rows), step):
+        chunk = slice(start, start + step)
+        row = rows[chunk, None]
+        # The topics in common each cell's members need to reach the threshold: a small integer per cell, so
+        # that each pair compares one byte (255: out of reach). Rounded down by a hair, which can only keep
+        # a pair more.
+        short = (threshold[chunk, None] - (bound[chunk] - topics[chunk])) / weight
+        need = np.clip(np.ceil(short - 1e-4), 0, 255).astype(np.uint8)
+        if one_word:
+            own = np.bitwise_count((table.needs_bits[row] | (table.offers_bits[row] << np.uint64(32))) & words)
+        else:
+            own = np.bitwise_count(table.needs_bits[row] & offers) + np.bitwise_count(table.offers_bits[row] & needs)
+        # np.take and flatnonzero: several times faster here than fancy indexing and a 2-d nonzero (measured).
+        local, member = np.divmod(np.flatnonzero(own >= np.take(need, cell_of_member, axis=1)), len(table))
+        found_local.append(local + start)
+        found_member.append(member)
+    return np.concatenate(found_local), cells.members[np.concatenate(found_member)]
+
+
+def _scored_pairs(
+    table: CityTable,
+    rows: npt.NDArray[np.int64],
+    pairs: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]],
     common: Common,
     weights: Mapping[str, float],
     *,
     same_country: bool,
-    topic_filter: tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]] | None = None,
     sharing_partners: bool = True,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float32]]:
-    """(local row, candidate, rounded score) of every allowed pair in the chosen cells, and of every
-    allowed candidate sharing a partner with its row; or, if not `sharing_partners`, of the pairs in the
-    chosen cells that share none.
-
-    With `topic_filter` (bounds, their complementarity part, thresholds per row), a member of a chosen
-    cell is scored only if the cell's bound, with the cell's complementarity replaced by the member's
-    own (topics as bits, counted with popcount), still reaches its row's threshold."""
+    """(local row, candidate, rounded score) of every allowed pair of `pairs` (local row, candidate), and of
+    every allowed candidate sharing a partner with its row; or, if not `sharing_partners`, of the pairs
+    that share none (the caller has those scored already)."""
     size = len(table)
-    local, cell = np.nonzero(chosen)
-    lengths = cells.indptr[cell + 1] - cells.indptr[cell]
-    candidate = cells.members[scoring._ranges(cells.indptr[cell], lengths)]
-    if topic_filter is not None:
-        bound, topics, threshold = topic_filter
-        rest = np.repeat(bound[local, cell] - topics[local, cell], lengths)
-        row_of = rows[np.repeat(local, lengths)]
-        own = np.bitwise_count(table.needs_bits[row_of] & table.offers_bits[candidate]) + np.bitwise_count(
-            table.offers_bits[row_of] & table.needs_bits[candidate]
-        )
-        reach = rest + float(weights["complementarity"]) * own >= threshold[np.repeat(local, lengths)]
-        local, candidate = np.repeat(local, lengths)[reach], candidate[reach]
-    else:
-        local = np.repeat(local, lengths)
+    local, candidate = pairs
     extra_local, extra = np.divmod(common.keys, size)
-    if sharing_partners and topic_filter is None:
-        outside = ~chosen[extra_local, cells.of[extra]]
-        local = np.concatenate([local, extra_local[outside]])
-        candidate = np.concatenate([candidate, extra[outside]])
-    elif sharing_partners:
-        # Partners in common are not in the bounds: such candidates are scored whatever the filter said.
+    if sharing_partners:
+        # Partners in common are not in the bounds: such candidates are scored whatever the bounds said.
         local, candidate = np.divmod(
             np.union1d(local * size + candidate, extra_local * size + extra).astype(np.int64), size
         )
     else:
-        # Left to the caller, which has them scored already.
         sharing = _member_of(common.keys, local * size + candidate)
         local, candidate = local[~sharing], candidate[~sharing]
     row = rows[local]
@@ -434,6 +527,36 @@ def _kth_best(
     return kth
 
 
+def _probe_cells(bound: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
+    """(rows, cells): for each row, PROBE_CELLS cells of high bound, where the threshold is sought first.
+
+    Any cells give a valid threshold, high ones a tight one. With many cells, not the very highest (a
+    partition of every row's bounds cost a tenth of the whole computation): the highest cell of each of
+    the PROBE_CELLS groups of PROBE_GROUP neighbouring cells whose highest is highest."""
+    count, size = bound.shape
+    first = np.zeros(bound.shape, np.bool_)
+    probe = min(PROBE_CELLS, size)
+    starts = np.arange(0, size, PROBE_GROUP)
+    if len(starts) <= probe:
+        first[np.arange(count)[:, None], np.argpartition(-bound, probe - 1, axis=1)[:, :probe]] = True
+        return first
+    groups = np.argpartition(-np.maximum.reduceat(bound, starts, axis=1), probe - 1, axis=1)[:, :probe]
+    # The cells of those groups (the last group may be short: its last cell stands in for the missing ones).
+    members = np.minimum(groups[:, :, None] * PROBE_GROUP + np.arange(PROBE_GROUP), size - 1).reshape(count, -1)
+    values = np.take_along_axis(bound, members, axis=1).reshape(count, probe, PROBE_GROUP)
+    highest = np.take_along_axis(members.reshape(count, probe, PROBE_GROUP), values.argmax(axis=2)[:, :, None], axis=2)
+    first[np.arange(count)[:, None], highest[:, :, 0]] = True
+    return first
+
+
+def _outside(
+    first: npt.NDArray[np.bool_], cells: Cells, local: npt.NDArray[np.int64], candidate: npt.NDArray[np.int64]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """The pairs whose candidate's cell was not probed for its row (the probe scored those)."""
+    keep = ~first[local, cells.of[candidate]]
+    return local[keep], candidate[keep]
+
+
 def rank_arrays(
     table: CityTable,
     rows: npt.NDArray[np.int64],
@@ -450,39 +573,39 @@ def rank_arrays(
     bound, topics = upper_bounds(table, cells, rows, weights, same_country=same_country)
     common = common_partners(table, rows)
     # First the cells with the highest bounds: their k-th best allowed score is a threshold.
-    probe = min(PROBE_CELLS, len(cells))
-    first = np.zeros(bound.shape, np.bool_)
-    first[np.arange(count)[:, None], np.argpartition(-bound, probe - 1, axis=1)[:, :probe]] = True
-    first &= np.isfinite(bound)
-    probed = _scored_pairs(table, cells, rows, first, common, weights, same_country=same_country)
+    first = _probe_cells(bound) & np.isfinite(bound)
+    probed = _scored_pairs(
+        table, rows, _pairs_in_cells(table, cells, rows, first, weights), common, weights, same_country=same_country
+    )
     threshold = _kth_best(probed[0], probed[2], count, k) - SCORE_MARGIN
     # Then every cell that can still reach it; where bounds are too loose to leave out much, every pair.
     chosen = np.isfinite(bound) & (bound >= threshold[:, None])
+    in_chosen = int(np.diff(cells.indptr) @ chosen.sum(axis=0))
     # Complementarity's cell bound (the union of the members' topics) is loose where topics are many and
-    # spread: the members of the chosen cells are then filtered on their own topics before being scored.
+    # spread: the members of the chosen cells are then filtered on their own topics before being scored,
+    # cell by cell where few cells are chosen, or over every candidate at once where many are.
     topic_filter = (bound, topics, threshold) if topics is not None and table.topic_bits else None
-    share = DENSE_SHARE if topic_filter is None else FILTERED_SHARE
-    if int(np.diff(cells.indptr) @ chosen.sum(axis=0)) > share * count * len(table):
-        # Bounds this loose here are likely as loose for the table's next blocks: they go the dense way at once.
-        table._pruning_fell_back = True  # type: ignore[attr-defined]
-        return scoring.rank_arrays_dense(table, rows, k=k, weights=weights, same_country=same_country)
+    many_chosen = in_chosen > FILTER_EVERY_ABOVE * count * len(table)
+    if topic_filter is not None and many_chosen and np.isfinite(threshold).all():
+        local, candidate = _reaching_members(table, cells, rows, topic_filter, weights)
+        if len(local) > DENSE_SHARE * count * len(table):
+            table._pruning_fell_back = True  # type: ignore[attr-defined]
+            return scoring.rank_arrays_dense(table, rows, k=k, weights=weights, same_country=same_country)
+        pairs = _outside(first, cells, local, candidate)
+    else:
+        share = DENSE_SHARE if topic_filter is None else FILTERED_SHARE
+        if in_chosen > share * count * len(table):
+            # Bounds this loose here are likely as loose for the table's next blocks: they go the dense way at once.
+            table._pruning_fell_back = True  # type: ignore[attr-defined]
+            return scoring.rank_arrays_dense(table, rows, k=k, weights=weights, same_country=same_country)
+        pairs = _pairs_in_cells(table, cells, rows, chosen & ~first, weights, topic_filter)
     # The probe's pairs, and every candidate sharing a partner with its row, are scored already: the other
-    # chosen cells are scored, and the pairs of both taken together.
+    # chosen pairs are scored, and the pairs of both taken together.
     local, candidate, score = (
         np.concatenate([probed_part, part])
         for probed_part, part in zip(
             probed,
-            _scored_pairs(
-                table,
-                cells,
-                rows,
-                chosen & ~first,
-                common,
-                weights,
-                same_country=same_country,
-                topic_filter=topic_filter,
-                sharing_partners=False,
-            ),
+            _scored_pairs(table, rows, pairs, common, weights, same_country=same_country, sharing_partners=False),
             strict=True,
         )
     )

@@ -216,11 +216,14 @@ def test_the_block_size_keeps_memory_bounded_as_cities_grow() -> None:
     assert large >= 1
 
 
-def test_the_pruned_top_k_equals_scoring_every_pair(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("filter_every_above", [0.0, 2.0], ids=["every-candidate", "chosen-cells"])
+def test_the_pruned_top_k_equals_scoring_every_pair(monkeypatch: pytest.MonkeyPatch, filter_every_above: float) -> None:
     # Cells and bounds leave most pairs unscored; what they keep must be exactly the full computation's top k.
-    # Never handed to the dense way here, however loose the bounds, so that the bounds themselves are tested.
+    # Never handed to the dense way here, however loose the bounds, so that the bounds themselves are tested;
+    # candidates filtered on their own topics both ways: all at once, and cell by cell.
     monkeypatch.setattr(pruning, "DENSE_SHARE", 2.0)
     monkeypatch.setattr(pruning, "FILTERED_SHARE", 2.0)
+    monkeypatch.setattr(pruning, "FILTER_EVERY_ABOVE", filter_every_above)
     # The fitted weights, and every feature weighted, so that each feature's bound is at work.
     every = {name: 0.2 + 0.1 * number for number, name in enumerate(scoring.FEATURES)}
     for size, seed in ((500, 7), (120, 3), (12, 1)):
@@ -240,8 +243,9 @@ def test_the_pruned_top_k_equals_scoring_every_pair(monkeypatch: pytest.MonkeyPa
 
 
 def test_bounds_made_a_few_rows_at_a_time_give_the_same_top_k(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Bounds are computed in chunks of rows; here chunks of three rows, with topics counted as bits and, past
-    # 64 topics, as products: the top k must stay the one of scoring every pair.
+    # Bounds are computed in chunks of rows; here chunks of three rows, with topics counted as bits (in one
+    # word up to 32 topics, in two up to 64) and, past 64 topics, as products: the top k must stay the one of
+    # scoring every pair.
     monkeypatch.setattr(pruning, "DENSE_SHARE", 2.0)
     monkeypatch.setattr(pruning, "FILTERED_SHARE", 2.0)
     table = sample_table(300, 5)
@@ -252,8 +256,16 @@ def test_bounds_made_a_few_rows_at_a_time_give_the_same_top_k(monkeypatch: pytes
         expertise=np.hstack([table.expertise, rng.random((300, 64)) < 0.05]),
         practices=np.hstack([table.practices, np.zeros((300, 64), np.int32)]),
     )
-    assert table.topic_bits and not many_topics.topic_bits
-    for case in (table, many_topics):
+    # 40 topics: needs and offers no longer fit one 64-bit word together, and are counted apart.
+    forty_topics = dataclasses.replace(
+        table,
+        needs=np.hstack([table.needs, rng.random((300, 27)) < 0.1]),
+        expertise=np.hstack([table.expertise, rng.random((300, 27)) < 0.1]),
+        practices=np.hstack([table.practices, np.zeros((300, 27), np.int32)]),
+    )
+    assert table.topic_bits and forty_topics.topic_bits and not many_topics.topic_bits
+    monkeypatch.setattr(pruning, "FILTER_EVERY_ABOVE", 0.0)
+    for case in (table, forty_topics, many_topics):
         monkeypatch.setattr(pruning, "BOUND_CHUNK_BYTES", 3 * 8 * len(pruning.cells_of(case)))
         rows = np.arange(len(case))
         pruned = scoring.rank_arrays(case, rows)
@@ -275,3 +287,24 @@ def test_the_probes_threshold_is_the_kth_best_score_of_each_row() -> None:
         _top, top_scores, found = pruning._best(local, np.zeros(pairs, np.int64), score, rows, k)
         expected = np.where(found >= k, top_scores[:, -1].astype(np.float64), -np.inf)
         assert np.array_equal(pruning._kth_best(local, score, rows, k), expected)
+
+
+def test_the_probe_takes_the_highest_cell_of_each_of_the_highest_groups() -> None:
+    # With many cells the probe does not partition every bound: it takes the best cell of each of the best
+    # groups of neighbouring cells. A short last group and rows of -inf (a country left out) included.
+    rng = np.random.default_rng(4)
+    size = pruning.PROBE_GROUP * pruning.PROBE_CELLS * 3 + 17
+    bound = rng.normal(0, 1, (6, size))
+    bound[1, : size // 2] = -np.inf
+    bound[2, -1] = 100.0
+    first = pruning._probe_cells(bound)
+    assert (first.sum(axis=1) == pruning.PROBE_CELLS).all()
+    groups = np.arange(size) // pruning.PROBE_GROUP
+    for row in range(len(bound)):
+        maxima = np.array([bound[row, groups == group].max() for group in range(groups[-1] + 1)])
+        expected = {
+            int(np.flatnonzero(groups == group)[np.argmax(bound[row, groups == group])])
+            for group in np.argsort(-maxima)[: pruning.PROBE_CELLS]
+        }
+        assert set(np.flatnonzero(first[row]).tolist()) == expected
+    assert first[2, -1]
