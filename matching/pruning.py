@@ -89,6 +89,10 @@ class Cells:
     # The same unions as bits (the first 64 topics).
     needs_bits: npt.NDArray[np.uint64]
     offers_bits: npt.NDArray[np.uint64]
+    # The pairs never suggested, as sorted keys (city * N + candidate): an unfinished or active agreement
+    # (both ways), a dismissal (one way).
+    blocked_keys: npt.NDArray[np.int64]
+    dismissed_keys: npt.NDArray[np.int64]
 
     def __len__(self) -> int:
         return len(self.country)
@@ -157,6 +161,8 @@ def cells_of(table: CityTable) -> Cells:
         offers_any=np.logical_or.reduceat(table.offers[members], starts, axis=0).astype(np.float64),
         needs_bits=np.bitwise_or.reduceat(table.needs_bits[members], starts),
         offers_bits=np.bitwise_or.reduceat(table.offers_bits[members], starts),
+        blocked_keys=_sorted_keys(table.blocked, size, both_ways=True),
+        dismissed_keys=_sorted_keys(table.dismissed, size, both_ways=False),
     )
     table._cells = cells  # type: ignore[attr-defined]
     return cells
@@ -452,25 +458,27 @@ def _reaching_members(
 
 def _scored_pairs(
     table: CityTable,
+    cells: Cells,
     rows: npt.NDArray[np.int64],
     pairs: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]],
+    chosen: npt.NDArray[np.bool_],
     common: Common,
     weights: Mapping[str, float],
     *,
     same_country: bool,
     sharing_partners: bool = True,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float32]]:
-    """(local row, candidate, rounded score) of every allowed pair of `pairs` (local row, candidate), and of
-    every allowed candidate sharing a partner with its row; or, if not `sharing_partners`, of the pairs
-    that share none (the caller has those scored already)."""
+    """(local row, candidate, rounded score) of every allowed pair of `pairs` (local row, candidate), the
+    chosen cells' pairs and, if `sharing_partners`, every candidate sharing a partner with its row; or, if
+    not, only the pairs that share none (the caller has those scored already)."""
     size = len(table)
     local, candidate = pairs
-    extra_local, extra = np.divmod(common.keys, size)
     if sharing_partners:
-        # Partners in common are not in the bounds: such candidates are scored whatever the bounds said.
-        local, candidate = np.divmod(
-            np.union1d(local * size + candidate, extra_local * size + extra).astype(np.int64), size
-        )
+        # Partners in common are not in the bounds: such candidates are scored whatever the bounds said
+        # (those of the chosen cells are among the pairs already).
+        extra_local, extra = np.divmod(common.keys, size)
+        outside = ~chosen[extra_local, cells.of[extra]]
+        local, candidate = np.concatenate([local, extra_local[outside]]), np.concatenate([candidate, extra[outside]])
     else:
         sharing = _member_of(common.keys, local * size + candidate)
         local, candidate = local[~sharing], candidate[~sharing]
@@ -479,8 +487,8 @@ def _scored_pairs(
     if not same_country:
         keep &= table.country[candidate] != table.country[row]
     pair_keys = row * size + candidate
-    keep &= ~_member_of(_sorted_keys(table.blocked, size, both_ways=True), pair_keys)
-    keep &= ~_member_of(_sorted_keys(table.dismissed, size, both_ways=False), pair_keys)
+    keep &= ~_member_of(cells.blocked_keys, pair_keys)
+    keep &= ~_member_of(cells.dismissed_keys, pair_keys)
     local, candidate = local[keep], candidate[keep]
     score = np.zeros(len(local), np.float32)
     used = [name for name in FEATURES if weights.get(name, 0.0)]
@@ -575,7 +583,14 @@ def rank_arrays(
     # First the cells with the highest bounds: their k-th best allowed score is a threshold.
     first = _probe_cells(bound) & np.isfinite(bound)
     probed = _scored_pairs(
-        table, rows, _pairs_in_cells(table, cells, rows, first, weights), common, weights, same_country=same_country
+        table,
+        cells,
+        rows,
+        _pairs_in_cells(table, cells, rows, first, weights),
+        first,
+        common,
+        weights,
+        same_country=same_country,
     )
     threshold = _kth_best(probed[0], probed[2], count, k) - SCORE_MARGIN
     # Then every cell that can still reach it; where bounds are too loose to leave out much, every pair.
@@ -605,7 +620,9 @@ def rank_arrays(
         np.concatenate([probed_part, part])
         for probed_part, part in zip(
             probed,
-            _scored_pairs(table, rows, pairs, common, weights, same_country=same_country, sharing_partners=False),
+            _scored_pairs(
+                table, cells, rows, pairs, chosen, common, weights, same_country=same_country, sharing_partners=False
+            ),
             strict=True,
         )
     )
