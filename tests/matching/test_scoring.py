@@ -265,6 +265,8 @@ def test_bounds_made_a_few_rows_at_a_time_give_the_same_top_k(monkeypatch: pytes
     )
     assert table.topic_bits and forty_topics.topic_bits and not many_topics.topic_bits
     monkeypatch.setattr(pruning, "FILTER_EVERY_ABOVE", 0.0)
+    # One partner slot: near_partner's bound reads most cells' other partners by cell.
+    monkeypatch.setattr(pruning, "PARTNER_SLOTS", 1)
     for case in (table, forty_topics, many_topics):
         monkeypatch.setattr(pruning, "BOUND_CHUNK_BYTES", 3 * 8 * len(pruning.cells_of(case)))
         rows = np.arange(len(case))
