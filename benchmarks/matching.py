@@ -10,13 +10,15 @@ data/sco_twinnings.csv), then prints:
 - the full recompute end to end (the Celery chord run in process: loading, blocks, the swap's writes),
 - one city's recompute (compute only, and with loading the inputs and writing its rows),
 - the peak memory of each (NumPy's allocations, traced), and the process's peak resident size;
-- the same compute for 100,000 synthetic cities (targets: 60 s, under 4 GiB).
+- the same compute for 100,000 synthetic cities (targets: 60 s, under 4 GiB), by one worker process and by
+  two (the Celery group's blocks shared between them, as two workers share them).
 
 `--directory` measures the directory only, `--synthetic` the synthetic cities only.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import resource
 import statistics
@@ -54,20 +56,45 @@ def timed(work: Callable[[], Any]) -> tuple[float, Any]:
 
 
 def synthetic() -> None:
-    """In a process of its own, so that its peak resident size is its own."""
+    """The full compute of SYNTHETIC_CITIES cities by one worker, then by two (this machine's cores), as the
+    Celery group runs it: each worker process makes the table and computes its share of the blocks."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sco_portal.settings")
     import django
 
     django.setup()
+    for workers in (1, 2):
+        seconds, shares = timed(functools.partial(compute_in_workers, workers))
+        print(
+            f"{SYNTHETIC_CITIES:,} synthetic cities, compute with {workers} worker{'s' if workers > 1 else ''}: "
+            f"{seconds:.1f} s for {sum(count for count, _cpu, _peak in shares)} suggestions "
+            f"(CPU per worker: {', '.join(f'{cpu:.0f} s' for _count, cpu, _peak in shares)}); "
+            f"peak resident size per worker: {max(peak for _count, _cpu, peak in shares):.0f} MiB"
+        )
+
+
+def compute_in_workers(workers: int) -> list[tuple[int, float, float]]:
+    """(suggestions, CPU seconds, peak resident MiB) of each worker process, computing every workers-th block."""
+    import multiprocessing
+
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        return pool.starmap(compute_share, [(worker, workers) for worker in range(workers)])
+
+
+def compute_share(worker: int, workers: int) -> tuple[int, float, float]:
+    import numpy as np
+
+    from matching import services
+
+    cpu = time.process_time()
     table = synthetic_table(SYNTHETIC_CITIES)
-    seconds, count = timed(lambda: compute_all(table))
-    # VmHWM, not ru_maxrss: after fork and exec, ru_maxrss still counts the parent's peak.
+    topics = list(range(1, table.needs.shape[1] + 1))
+    count = 0
+    for start, stop in services.block_ranges(len(table))[worker::workers]:
+        count += sum(len(ranked) for _city, ranked in services.rank_rows(table, np.arange(start, stop), topics))
+    # VmHWM, not ru_maxrss: after fork, ru_maxrss still counts the parent's peak.
     status = Path("/proc/self/status").read_text()
     peak = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:"))) / 1024
-    print(
-        f"{SYNTHETIC_CITIES:,} synthetic cities, compute: {seconds:.1f} s for {count} suggestions; "
-        f"peak resident size of the process {peak:.0f} MiB"
-    )
+    return count, time.process_time() - cpu, peak
 
 
 def synthetic_table(size: int) -> Any:

@@ -58,6 +58,10 @@ FILTER_EVERY_ABOVE = 0.05
 MEMBER_CHUNK_BYTES = 1024 * 1024
 
 
+# A block's bounds, their complementarity part and each row's threshold (see rank_arrays).
+TopicFilter = tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], npt.NDArray[np.float64]]
+
+
 @dataclass(frozen=True)
 class Cells:
     """Candidates grouped by cell: members of cell g are members[indptr[g]:indptr[g + 1]] (positions)."""
@@ -216,7 +220,12 @@ class CellTerms:
     weights: dict[str, float]
     # The terms that depend on the row's country and the cell only: a (countries, cells) table, one row
     # gathered per city (-inf for the row's own country, unless asked).
-    by_country: npt.NDArray[np.float64]
+    by_country: npt.NDArray[np.float32]
+    # The cells' figures the bounds combine with each row's, in float32 like the bounds.
+    log_population_min: npt.NDArray[np.float32]
+    log_population_max: npt.NDArray[np.float32]
+    log_degree_max: npt.NDArray[np.float32]
+    capital_any: npt.NDArray[np.float32]
     # Cells with partners, and their partners' unit vectors (near_partner).
     with_partners: npt.NDArray[np.int64]
     partner_units: npt.NDArray[np.float64]
@@ -250,7 +259,11 @@ def cell_terms(table: CityTable, cells: Cells, weights: Mapping[str, float], *, 
     more = np.flatnonzero(count > PARTNER_SLOTS)
     return CellTerms(
         weights=w,
-        by_country=by_country,
+        by_country=by_country.astype(np.float32),
+        log_population_min=cells.log_population_min.astype(np.float32),
+        log_population_max=cells.log_population_max.astype(np.float32),
+        log_degree_max=cells.log_degree_max.astype(np.float32),
+        capital_any=cells.capital_any.astype(np.float32),
         with_partners=with_partners,
         partner_units=table.unit[cells.partners],
         partner_slots=first[:, None] + np.minimum(np.arange(PARTNER_SLOTS)[None, :], count[:, None] - 1),
@@ -263,17 +276,21 @@ def cell_terms(table: CityTable, cells: Cells, weights: Mapping[str, float], *, 
 
 def upper_bounds(
     table: CityTable, cells: Cells, rows: npt.NDArray[np.int64], weights: Mapping[str, float], *, same_country: bool
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64] | None]:
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32] | None]:
     """(len(rows), cells): no member of the cell scores above this for the row city, partners in common aside;
     and the part of it that complementarity adds (None when it adds nothing).
+
+    In float32, whose rounding (a few millionths over the sum of the terms) stays far within SCORE_MARGIN:
+    four times faster than float64 (measured), half the memory to stream. Distances are found in float64
+    (a float32 cosine cannot tell a few kilometres apart) and only then rounded.
 
     Computed a few rows at a time: each term makes a temporary (rows, cells) array, and those of a few
     rows stay in the processor's cache where those of a whole block go to memory and back, three
     times slower (measured on the directory: 2.1 s with blocks of 256 rows, 0.6 s with 128)."""
     terms = cell_terms(table, cells, weights, same_country=same_country)
     step = max(1, BOUND_CHUNK_BYTES // (8 * len(cells)))
-    bound = np.empty((len(rows), len(cells)))
-    topics = np.zeros(bound.shape) if terms.topics else None
+    bound = np.empty((len(rows), len(cells)), np.float32)
+    topics = np.zeros(bound.shape, np.float32) if terms.topics else None
     for start in range(0, len(rows), step):
         chunk = slice(start, start + step)
         bound[chunk] = _upper_bounds(table, cells, rows[chunk], terms, None if topics is None else topics[chunk])
@@ -285,16 +302,22 @@ def _upper_bounds(
     cells: Cells,
     rows: npt.NDArray[np.int64],
     terms: CellTerms,
-    topics: npt.NDArray[np.float64] | None,
-) -> npt.NDArray[np.float64]:
-    """upper_bounds() of a few rows, one term per feature; complementarity's part also written into `topics`."""
+    topics: npt.NDArray[np.float32] | None,
+) -> npt.NDArray[np.float32]:
+    """upper_bounds() of a few rows, one term per feature; complementarity's part also written into `topics`.
+    (Python floats times float32 arrays stay float32.)"""
     w = terms.weights
-    lp = table.log_population.astype(np.float64)[rows][:, None]
-    ld = table.log_degree.astype(np.float64)[rows][:, None]
+    lp = table.log_population[rows][:, None]
+    ld = table.log_degree[rows][:, None]
     bound = terms.by_country[table.country[rows]]
-    bound += w["size"] * lp + w["activity"] * ld + w["prominence"] * table.prominence.astype(np.float64)[rows][:, None]
-    bound += w["regional_centre"] * table.region_seat.astype(np.float64)[rows][:, None]
-    bound += w["district_centre"] * table.district_seat.astype(np.float64)[rows][:, None]
+    # The terms of the row city alone, added together first: one pass over the chunk instead of five.
+    bound += (
+        w["size"] * lp
+        + w["activity"] * ld
+        + w["prominence"] * table.prominence[rows][:, None]
+        + w["regional_centre"] * table.region_seat[rows][:, None]
+        + w["district_centre"] * table.district_seat[rows][:, None]
+    )
     if w["region_pair"]:
         # The most the row's region has partnered with any region of the cell: above zero in a few cells only.
         region = table.region_of[rows]
@@ -303,11 +326,12 @@ def _upper_bounds(
         # Each row's cells come once: the additions do not collide.
         bound[np.repeat(np.arange(len(rows)), lengths), cells.region_cells[reach]] += (
             w["region_pair"] * cells.region_cells_value[reach]
-        )
-    if w["capitals"]:
-        bound += w["capitals"] * table.capital_f.astype(np.float64)[rows][:, None] * cells.capital_any
+        ).astype(np.float32)
+    if w["capitals"] and table.capital[rows].any():
+        bound += w["capitals"] * table.capital_f[rows][:, None] * terms.capital_any
     if w["near_partner"]:
-        bound += w["near_partner"] * -np.log10(_nearest_partner_bound_km(table, cells, rows, terms) + 100.0)
+        nearest = _nearest_partner_bound_km(table, cells, rows, terms).astype(np.float32)
+        bound -= w["near_partner"] * np.log10(nearest + np.float32(100.0))
     if topics is not None:
         if table.topic_bits:
             # The same counts as the products below, from popcounts (the products cost more than the rest).
@@ -320,16 +344,17 @@ def _upper_bounds(
         topics[:] = w["complementarity"] * common
         bound += topics
     if w["similar_scale"]:
-        gap = np.maximum(lp - cells.log_population_max, cells.log_population_min - lp)
-        bound -= w["similar_scale"] * np.maximum(gap, 0.0)
+        gap = np.maximum(lp - terms.log_population_max, terms.log_population_min - lp)
+        bound -= w["similar_scale"] * np.maximum(gap, np.float32(0.0), out=gap)
     if w["distance"]:
         centre_km = EARTH_RADIUS_KM * np.arccos(np.clip(table.unit[rows] @ cells.centre.T, -1.0, 1.0))
         centre_km -= cells.radius_km
-        bound -= w["distance"] * np.log10(np.maximum(centre_km, 0.0) + 100.0)
+        near = np.maximum(centre_km, 0.0).astype(np.float32)
+        bound -= w["distance"] * np.log10(near + np.float32(100.0))
     if w["partners_in_country"]:
         bound += w["partners_in_country"] * table.log_partners_by_country[rows][:, cells.country]
-    if w["hubs"]:
-        bound += w["hubs"] * ld * cells.log_degree_max
+    if w["hubs"] and ld.any():
+        bound += w["hubs"] * ld * terms.log_degree_max
     return bound
 
 
@@ -408,7 +433,7 @@ def _pairs_in_cells(
     rows: npt.NDArray[np.int64],
     chosen: npt.NDArray[np.bool_],
     weights: Mapping[str, float],
-    topic_filter: tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]] | None = None,
+    topic_filter: TopicFilter | None = None,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """(local row, candidate) of every member of the chosen cells.
 
@@ -435,7 +460,7 @@ def _reaching_members(
     table: CityTable,
     cells: Cells,
     rows: npt.NDArray[np.int64],
-    topic_filter: tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]],
+    topic_filter: TopicFilter,
     weights: Mapping[str, float],
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """(local row, candidate) of every candidate whose cell's bound, with the cell's complementarity replaced by
@@ -553,7 +578,7 @@ def _kth_best(
     return kth
 
 
-def _probe_cells(bound: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
+def _probe_cells(bound: npt.NDArray[np.float32]) -> npt.NDArray[np.bool_]:
     """(rows, cells): for each row, PROBE_CELLS cells of high bound, where the threshold is sought first.
 
     Any cells give a valid threshold, high ones a tight one. With many cells, not the very highest (a

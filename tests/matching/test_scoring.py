@@ -296,7 +296,7 @@ def test_the_probe_takes_the_highest_cell_of_each_of_the_highest_groups() -> Non
     # groups of neighbouring cells. A short last group and rows of -inf (a country left out) included.
     rng = np.random.default_rng(4)
     size = pruning.PROBE_GROUP * pruning.PROBE_CELLS * 3 + 17
-    bound = rng.normal(0, 1, (6, size))
+    bound = rng.normal(0, 1, (6, size)).astype(np.float32)
     bound[1, : size // 2] = -np.inf
     bound[2, -1] = 100.0
     first = pruning._probe_cells(bound)
