@@ -39,6 +39,8 @@ CELL_DEGREES = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 45.0, 180.0)
 # Cells scored first, to find the threshold.
 PROBE_CELLS = 32
 PROBE_GROUP = 64
+# Of the probe cells' members, this many per row are scored: those whose own topics reach highest.
+PROBE_PAIRS = 64
 # near_partner's bound reads each cell's first partners one slot at a time, the others by cell.
 PARTNER_SLOTS = 4
 # Kilometres added to each cell's radius against arccos rounding near zero, and the score margin
@@ -504,27 +506,25 @@ def _scored_pairs(
     cells: Cells,
     rows: npt.NDArray[np.int64],
     pairs: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]],
-    chosen: npt.NDArray[np.bool_],
     common: Common,
     weights: Mapping[str, float],
     *,
     same_country: bool,
-    sharing_partners: bool = True,
+    scored: npt.NDArray[np.int64] | None = None,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float32]]:
-    """(local row, candidate, rounded score) of every allowed pair of `pairs` (local row, candidate), the
-    chosen cells' pairs and, if `sharing_partners`, every candidate sharing a partner with its row; or, if
-    not, only the pairs that share none (the caller has those scored already)."""
+    """(local row, candidate, rounded score) of every allowed pair of `pairs` (local row, candidate) and of
+    every allowed candidate sharing a partner with its row; or, given the sorted keys (local * N + candidate)
+    of the pairs `scored` already (those sharing a partner among them), of the other pairs of `pairs` only."""
     size = len(table)
     local, candidate = pairs
-    if sharing_partners:
-        # Partners in common are not in the bounds: such candidates are scored whatever the bounds said
-        # (those of the chosen cells are among the pairs already).
-        extra_local, extra = np.divmod(common.keys, size)
-        outside = ~chosen[extra_local, cells.of[extra]]
-        local, candidate = np.concatenate([local, extra_local[outside]]), np.concatenate([candidate, extra[outside]])
+    keys = local * size + candidate
+    if scored is None:
+        # Partners in common are not in the bounds: such candidates are scored whatever the bounds said.
+        extra = common.keys[~_member_of(np.sort(keys), common.keys)]
+        local, candidate = np.divmod(np.concatenate([keys, extra]), size)
     else:
-        sharing = _member_of(common.keys, local * size + candidate)
-        local, candidate = local[~sharing], candidate[~sharing]
+        fresh = ~_member_of(scored, keys)
+        local, candidate = local[fresh], candidate[fresh]
     row = rows[local]
     keep = candidate != row
     if not same_country:
@@ -600,12 +600,29 @@ def _probe_cells(bound: npt.NDArray[np.float32]) -> npt.NDArray[np.bool_]:
     return first
 
 
-def _outside(
-    first: npt.NDArray[np.bool_], cells: Cells, local: npt.NDArray[np.int64], candidate: npt.NDArray[np.int64]
+def _likeliest(
+    table: CityTable,
+    cells: Cells,
+    rows: npt.NDArray[np.int64],
+    pairs: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]],
+    bounds: tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]],
+    weights: Mapping[str, float],
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    """The pairs whose candidate's cell was not probed for its row (the probe scored those)."""
-    keep = ~first[local, cells.of[candidate]]
-    return local[keep], candidate[keep]
+    """The PROBE_PAIRS pairs of each row whose cell's bound, with the cell's complementarity replaced by the
+    candidate's own, is highest (`bounds`: the bounds and their complementarity part). The probe's cells
+    hold hundreds of members, most far below their cell's bound; a few dozen good ones give as good a
+    threshold for a fraction of the scoring."""
+    local, candidate = pairs
+    own = np.bitwise_count(table.needs_bits[rows[local]] & table.offers_bits[candidate]) + np.bitwise_count(
+        table.offers_bits[rows[local]] & table.needs_bits[candidate]
+    )
+    bound, topics = bounds
+    cell = cells.of[candidate]
+    reach = bound[local, cell] - topics[local, cell] + float(weights["complementarity"]) * own
+    order = np.lexsort((-reach, local))
+    local, candidate = local[order], candidate[order]
+    place = np.arange(len(local)) - np.searchsorted(local, np.arange(len(rows)))[local]
+    return local[place < PROBE_PAIRS], candidate[place < PROBE_PAIRS]
 
 
 def rank_arrays(
@@ -625,16 +642,10 @@ def rank_arrays(
     common = common_partners(table, rows)
     # First the cells with the highest bounds: their k-th best allowed score is a threshold.
     first = _probe_cells(bound) & np.isfinite(bound)
-    probed = _scored_pairs(
-        table,
-        cells,
-        rows,
-        _pairs_in_cells(table, cells, rows, first, weights),
-        first,
-        common,
-        weights,
-        same_country=same_country,
-    )
+    probe_pairs = _pairs_in_cells(table, cells, rows, first, weights)
+    if topics is not None and table.topic_bits:
+        probe_pairs = _likeliest(table, cells, rows, probe_pairs, (bound, topics), weights)
+    probed = _scored_pairs(table, cells, rows, probe_pairs, common, weights, same_country=same_country)
     threshold = _kth_best(probed[0], probed[2], count, k) - SCORE_MARGIN
     # Then every cell that can still reach it; where bounds are too loose to leave out much, every pair.
     chosen = np.isfinite(bound) & (bound >= threshold[:, None])
@@ -649,14 +660,14 @@ def rank_arrays(
         if len(local) > DENSE_SHARE * count * len(table):
             table._pruning_fell_back = True  # type: ignore[attr-defined]
             return scoring.rank_arrays_dense(table, rows, k=k, weights=weights, same_country=same_country)
-        pairs = _outside(first, cells, local, candidate)
+        pairs = (local, candidate)
     else:
         share = DENSE_SHARE if topic_filter is None else FILTERED_SHARE
         if in_chosen > share * count * len(table):
             # Bounds this loose here are likely as loose for the table's next blocks: they go the dense way at once.
             table._pruning_fell_back = True  # type: ignore[attr-defined]
             return scoring.rank_arrays_dense(table, rows, k=k, weights=weights, same_country=same_country)
-        pairs = _pairs_in_cells(table, cells, rows, chosen & ~first, weights, topic_filter)
+        pairs = _pairs_in_cells(table, cells, rows, chosen, weights, topic_filter)
     # The probe's pairs, and every candidate sharing a partner with its row, are scored already: the other
     # chosen pairs are scored, and the pairs of both taken together.
     local, candidate, score = (
@@ -664,7 +675,14 @@ def rank_arrays(
         for probed_part, part in zip(
             probed,
             _scored_pairs(
-                table, cells, rows, pairs, chosen, common, weights, same_country=same_country, sharing_partners=False
+                table,
+                cells,
+                rows,
+                pairs,
+                common,
+                weights,
+                same_country=same_country,
+                scored=np.sort(probed[0] * len(table) + probed[1]),
             ),
             strict=True,
         )

@@ -267,6 +267,8 @@ def test_bounds_made_a_few_rows_at_a_time_give_the_same_top_k(monkeypatch: pytes
     monkeypatch.setattr(pruning, "FILTER_EVERY_ABOVE", 0.0)
     # One partner slot: near_partner's bound reads most cells' other partners by cell.
     monkeypatch.setattr(pruning, "PARTNER_SLOTS", 1)
+    # A probe of a dozen pairs a row: the probe cells' other members are left to the second step.
+    monkeypatch.setattr(pruning, "PROBE_PAIRS", 12)
     for case in (table, forty_topics, many_topics):
         monkeypatch.setattr(pruning, "BOUND_CHUNK_BYTES", 3 * 8 * len(pruning.cells_of(case)))
         rows = np.arange(len(case))
