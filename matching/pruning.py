@@ -476,10 +476,13 @@ def _reaching_members(
     # Each member's cell, in member order: a cell's bound is read by its members in a row (cache-friendly).
     cell_of_member = np.repeat(np.arange(len(cells)), np.diff(cells.indptr))
     # Up to 32 topics, a pair's topics in common both ways are one popcount: the row's needs and offers in
-    # one word against the candidate's offers and needs in the same places.
-    one_word = table.needs.shape[1] <= 32
+    # one word against the candidate's offers and needs in the same places (up to 16, a 32-bit word: the
+    # popcounts run half as long).
+    topic_count = table.needs.shape[1]
+    one_word = topic_count <= 32
+    word, shift = (np.uint32, np.uint32(16)) if topic_count <= 16 else (np.uint64, np.uint64(32))
     needs, offers = table.needs_bits[cells.members], table.offers_bits[cells.members]
-    words = offers | (needs << np.uint64(32))
+    words = (offers | (needs << np.uint64(shift))).astype(word)
     step = max(1, MEMBER_CHUNK_BYTES // (8 * len(table)))
     found_local, found_member = [], []
     for start in range(0, len(rows), step):
@@ -487,11 +490,14 @@ def _reaching_members(
         row = rows[chunk, None]
         # The topics in common each cell's members need to reach the threshold: a small integer per cell, so
         # that each pair compares one byte (255: out of reach). Rounded down by a hair, which can only keep
-        # a pair more.
-        short = (threshold[chunk, None] - (bound[chunk] - topics[chunk])) / weight
-        need = np.clip(np.ceil(short - 1e-4), 0, 255).astype(np.uint8)
+        # a pair more; in float32, like the bounds.
+        short = threshold[chunk, None].astype(np.float32) - bound[chunk] + topics[chunk]
+        short *= np.float32(1.0 / weight)
+        need = np.clip(np.ceil(short - np.float32(1e-4), out=short), 0, 255, out=short).astype(np.uint8)
         if one_word:
-            own = np.bitwise_count((table.needs_bits[row] | (table.offers_bits[row] << np.uint64(32))) & words)
+            own = np.bitwise_count(
+                (table.needs_bits[row] | (table.offers_bits[row] << np.uint64(shift))).astype(word) & words
+            )
         else:
             own = np.bitwise_count(table.needs_bits[row] & offers) + np.bitwise_count(table.offers_bits[row] & needs)
         # np.take and flatnonzero: several times faster here than fancy indexing and a 2-d nonzero (measured).

@@ -243,9 +243,8 @@ def test_the_pruned_top_k_equals_scoring_every_pair(monkeypatch: pytest.MonkeyPa
 
 
 def test_bounds_made_a_few_rows_at_a_time_give_the_same_top_k(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Bounds are computed in chunks of rows; here chunks of three rows, with topics counted as bits (in one
-    # word up to 32 topics, in two up to 64) and, past 64 topics, as products: the top k must stay the one of
-    # scoring every pair.
+    # Bounds are computed in chunks of rows; here chunks of three rows, with topics counted as bits and, past
+    # 64 topics, as products: the top k must stay the one of scoring every pair.
     monkeypatch.setattr(pruning, "DENSE_SHARE", 2.0)
     monkeypatch.setattr(pruning, "FILTERED_SHARE", 2.0)
     table = sample_table(300, 5)
@@ -256,20 +255,24 @@ def test_bounds_made_a_few_rows_at_a_time_give_the_same_top_k(monkeypatch: pytes
         expertise=np.hstack([table.expertise, rng.random((300, 64)) < 0.05]),
         practices=np.hstack([table.practices, np.zeros((300, 64), np.int32)]),
     )
-    # 40 topics: needs and offers no longer fit one 64-bit word together, and are counted apart.
-    forty_topics = dataclasses.replace(
-        table,
-        needs=np.hstack([table.needs, rng.random((300, 27)) < 0.1]),
-        expertise=np.hstack([table.expertise, rng.random((300, 27)) < 0.1]),
-        practices=np.hstack([table.practices, np.zeros((300, 27), np.int32)]),
+    # The sample's few topics: needs and offers counted in one 32-bit word; 20, in one 64-bit word; 40, in two.
+    twenty_topics, forty_topics = (
+        dataclasses.replace(
+            table,
+            needs=np.hstack([table.needs, rng.random((300, more)) < 0.1]),
+            expertise=np.hstack([table.expertise, rng.random((300, more)) < 0.1]),
+            practices=np.hstack([table.practices, np.zeros((300, more), np.int32)]),
+        )
+        for more in (20 - table.needs.shape[1], 40 - table.needs.shape[1])
     )
+    assert table.needs.shape[1] <= 16 and twenty_topics.needs.shape[1] == 20 and forty_topics.needs.shape[1] == 40
     assert table.topic_bits and forty_topics.topic_bits and not many_topics.topic_bits
     monkeypatch.setattr(pruning, "FILTER_EVERY_ABOVE", 0.0)
     # One partner slot: near_partner's bound reads most cells' other partners by cell.
     monkeypatch.setattr(pruning, "PARTNER_SLOTS", 1)
     # A probe of a dozen pairs a row: the probe cells' other members are left to the second step.
     monkeypatch.setattr(pruning, "PROBE_PAIRS", 12)
-    for case in (table, forty_topics, many_topics):
+    for case in (table, twenty_topics, forty_topics, many_topics):
         monkeypatch.setattr(pruning, "BOUND_CHUNK_BYTES", 3 * 8 * len(pruning.cells_of(case)))
         rows = np.arange(len(case))
         pruned = scoring.rank_arrays(case, rows)
