@@ -46,6 +46,10 @@ PARTNER_SLOTS = 4
 # Kilometres added to each cell's radius against arccos rounding near zero, and the score margin
 # kept below the threshold against float32 sums and rounding to SCORE_DECIMALS.
 RADIUS_MARGIN_KM = 1.0
+# The bounds find distances from float32 cosines of unit vectors, raised by this much (above float32's rounding
+# of such a cosine, a few units of 1e-7) before the arccos: a distance can only come out shorter, the bound
+# higher (by at most a few kilometres, near zero).
+COSINE_MARGIN = 2e-6
 SCORE_MARGIN = 1e-3
 # Bounds are computed for as many rows at a time as make a (rows, cells) float64 array of this size.
 BOUND_CHUNK_BYTES = 512 * 1024
@@ -73,6 +77,9 @@ class Cells:
     indptr: npt.NDArray[np.int64]
     country: npt.NDArray[np.int64]
     centre: npt.NDArray[np.float64]
+    # Every city's unit vector and each cell's centre in float32, for the bounds' distances.
+    unit32: npt.NDArray[np.float32]
+    centre32: npt.NDArray[np.float32]
     radius_km: npt.NDArray[np.float64]
     log_population_min: npt.NDArray[np.float64]
     log_population_max: npt.NDArray[np.float64]
@@ -131,6 +138,12 @@ def cells_of(table: CityTable) -> Cells:
             continue
         break
     of = of.reshape(-1).astype(np.int64)
+    # Cells with partners first (each part in key order): near_partner's bound works on those only, and a
+    # slice of the bounds is updated in place several times faster than scattered columns (measured).
+    partnered = np.bincount(of, weights=np.diff(table.indptr), minlength=len(unique)) > 0
+    renumber = np.empty(len(unique), np.int64)
+    renumber[np.lexsort((np.arange(len(unique)), ~partnered))] = np.arange(len(unique))
+    of, unique = renumber[of], unique[np.argsort(renumber)]
     members = np.lexsort((np.arange(size), of))
     indptr = np.zeros(len(unique) + 1, np.int64)
     np.cumsum(np.bincount(of, minlength=len(unique)), out=indptr[1:])
@@ -149,6 +162,8 @@ def cells_of(table: CityTable) -> Cells:
         indptr=indptr,
         country=unique[:, 0],
         centre=centre,
+        unit32=table.unit.astype(np.float32),
+        centre32=centre.astype(np.float32),
         radius_km=np.maximum.reduceat(spread[members], starts) + RADIUS_MARGIN_KM,
         log_population_min=np.minimum.reduceat(log_population, starts),
         log_population_max=np.maximum.reduceat(log_population, starts),
@@ -228,9 +243,10 @@ class CellTerms:
     log_population_max: npt.NDArray[np.float32]
     log_degree_max: npt.NDArray[np.float32]
     capital_any: npt.NDArray[np.float32]
+    radius_km: npt.NDArray[np.float32]
     # Cells with partners, and their partners' unit vectors (near_partner).
     with_partners: npt.NDArray[np.int64]
-    partner_units: npt.NDArray[np.float64]
+    partner_units: npt.NDArray[np.float32]
     # The first PARTNER_SLOTS partners of each cell with partners, as indices into partner_units (a cell with
     # fewer repeats its last); the cells with more, and the indices of their other partners by cell.
     partner_slots: npt.NDArray[np.int64]
@@ -257,6 +273,7 @@ def cell_terms(table: CityTable, cells: Cells, weights: Mapping[str, float], *, 
     if not same_country:
         by_country[np.arange(len(table.country_codes))[:, None] == cells.country[None, :]] = -np.inf
     with_partners = np.flatnonzero(np.diff(cells.partners_indptr))
+    assert not len(with_partners) or with_partners[-1] == len(with_partners) - 1, "cells with partners come first"
     first, count = cells.partners_indptr[with_partners], np.diff(cells.partners_indptr)[with_partners]
     more = np.flatnonzero(count > PARTNER_SLOTS)
     return CellTerms(
@@ -266,8 +283,9 @@ def cell_terms(table: CityTable, cells: Cells, weights: Mapping[str, float], *, 
         log_population_max=cells.log_population_max.astype(np.float32),
         log_degree_max=cells.log_degree_max.astype(np.float32),
         capital_any=cells.capital_any.astype(np.float32),
+        radius_km=cells.radius_km.astype(np.float32),
         with_partners=with_partners,
-        partner_units=table.unit[cells.partners],
+        partner_units=cells.unit32[cells.partners],
         partner_slots=first[:, None] + np.minimum(np.arange(PARTNER_SLOTS)[None, :], count[:, None] - 1),
         more_partners=more,
         more_indices=scoring._ranges(first[more] + PARTNER_SLOTS, count[more] - PARTNER_SLOTS),
@@ -332,8 +350,7 @@ def _upper_bounds(
     if w["capitals"] and table.capital[rows].any():
         bound += w["capitals"] * table.capital_f[rows][:, None] * terms.capital_any
     if w["near_partner"]:
-        nearest = _nearest_partner_bound_km(table, cells, rows, terms).astype(np.float32)
-        bound -= w["near_partner"] * np.log10(nearest + np.float32(100.0))
+        _add_near_partner_bound(table, cells, rows, terms, bound)
     if topics is not None:
         if table.topic_bits:
             # The same counts as the products below, from popcounts (the products cost more than the rest).
@@ -349,10 +366,8 @@ def _upper_bounds(
         gap = np.maximum(lp - terms.log_population_max, terms.log_population_min - lp)
         bound -= w["similar_scale"] * np.maximum(gap, np.float32(0.0), out=gap)
     if w["distance"]:
-        centre_km = EARTH_RADIUS_KM * np.arccos(np.clip(table.unit[rows] @ cells.centre.T, -1.0, 1.0))
-        centre_km -= cells.radius_km
-        near = np.maximum(centre_km, 0.0).astype(np.float32)
-        bound -= w["distance"] * np.log10(near + np.float32(100.0))
+        centre_km = _km_at_least(cells.unit32[rows] @ cells.centre32.T) - terms.radius_km
+        bound -= w["distance"] * np.log10(np.maximum(centre_km, np.float32(0.0), out=centre_km) + np.float32(100.0))
     if w["partners_in_country"]:
         bound += w["partners_in_country"] * table.log_partners_by_country[rows][:, cells.country]
     if w["hubs"] and ld.any():
@@ -360,21 +375,31 @@ def _upper_bounds(
     return bound
 
 
-def _nearest_partner_bound_km(
-    table: CityTable, cells: Cells, rows: npt.NDArray[np.int64], terms: CellTerms
-) -> npt.NDArray[np.float64]:
-    """(len(rows), cells): no member of the cell is nearer, in near_partner's sense, to the row city.
+def _km_at_least(cosine: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    """Kilometres no longer than the great-circle distance of these float32 cosines (COSINE_MARGIN)."""
+    raised = np.clip(cosine + np.float32(COSINE_MARGIN), np.float32(-1.0), np.float32(1.0))
+    return np.float32(EARTH_RADIUS_KM) * np.arccos(raised, out=raised)
+
+
+def _add_near_partner_bound(
+    table: CityTable, cells: Cells, rows: npt.NDArray[np.int64], terms: CellTerms, bound: npt.NDArray[np.float32]
+) -> None:
+    """Adds to `bound` (len(rows), cells) what near_partner can add at most for each cell's members.
 
     Either way of near_partner is bounded: from the row to its members' partners (exact: the
     nearest of all the cell's partners), and from the members to the row's partners (the distance
-    from each partner to the cell's centre, minus the cell's radius)."""
-    nearest = np.full((len(rows), len(cells)), scoring.NO_PARTNER_KM)
+    from each partner to the cell's centre, minus the cell's radius). Most rows have no partner and most
+    cells none either: their term is the one of NO_PARTNER_KM, added to every cell at once, and only
+    the cells with partners (and the rows with partners) are worked out."""
+    weight = terms.weights["near_partner"]
+    far = np.float32(-weight * np.log10(scoring.NO_PARTNER_KM + 100.0))
+    bound += far
     has = terms.with_partners
     if len(has):
         # The nearest partner of each cell is the one of highest cosine: the cosines are reduced per cell (a few
         # slots each, then the partners past them), and only the cells' highest turned into kilometres. A
         # reduceat over every cell's partners cost more than the rest of the bounds (cells of one partner).
-        cosine = table.unit[rows] @ terms.partner_units.T
+        cosine = cells.unit32[rows] @ terms.partner_units.T
         # np.take: several times faster than fancy indexing along the second axis (measured).
         highest = np.take(cosine, terms.partner_slots[:, 0], axis=1)
         for slot in range(1, PARTNER_SLOTS):
@@ -382,16 +407,29 @@ def _nearest_partner_bound_km(
         if len(terms.more_partners):
             more = np.maximum.reduceat(np.take(cosine, terms.more_indices, axis=1), terms.more_indptr[:-1], axis=1)
             highest[:, terms.more_partners] = np.maximum(highest[:, terms.more_partners], more)
-        nearest[:, has] = EARTH_RADIUS_KM * np.arccos(np.clip(highest, -1.0, 1.0)) - RADIUS_MARGIN_KM
+        to_partners = _km_at_least(highest)
+        # The cells with partners come first (cells_of).
+        bound[:, : len(has)] += (
+            -weight * np.log10(np.maximum(to_partners, 0.0).astype(np.float32) + np.float32(100.0)) - far
+        )
     starts, lengths = table.indptr[rows], table.indptr[rows + 1] - table.indptr[rows]
     with_partners = np.flatnonzero(lengths)
     if len(with_partners):
+        # Rows with partners of their own: the term made again from the nearer of both ways, in place of the above.
+        nearest = np.full((len(with_partners), len(cells)), scoring.NO_PARTNER_KM)
+        if len(has):
+            nearest[:, : len(has)] = to_partners[with_partners]
         partner = table.neighbours[scoring._ranges(starts[with_partners], lengths[with_partners])]
-        to_centre = EARTH_RADIUS_KM * np.arccos(np.clip(table.unit[partner] @ cells.centre.T, -1.0, 1.0))
+        to_centre = _km_at_least(cells.unit32[partner] @ cells.centre32.T)
         offsets = np.cumsum(lengths[with_partners]) - lengths[with_partners]
-        reach = np.minimum.reduceat(to_centre - cells.radius_km, offsets, axis=0)
-        nearest[with_partners] = np.minimum(nearest[with_partners], reach)
-    return np.maximum(nearest, 0.0)
+        nearest = np.minimum(nearest, np.minimum.reduceat(to_centre - terms.radius_km, offsets, axis=0))
+        exact = -weight * np.log10(np.maximum(nearest, 0.0).astype(np.float32) + np.float32(100.0))
+        added = np.full(exact.shape, far)
+        if len(has):
+            added[:, : len(has)] = -weight * np.log10(
+                np.maximum(to_partners[with_partners], 0.0).astype(np.float32) + np.float32(100.0)
+            )
+        bound[with_partners] += exact - added
 
 
 @dataclass(frozen=True)
