@@ -274,7 +274,7 @@ def nearest_partner_km(
     starts, lengths = table.indptr[others], table.indptr[others + 1] - table.indptr[others]
     partner = table.neighbours[_ranges(starts, lengths)]
     pair = np.repeat(np.arange(len(cities)), lengths)
-    cosine = (table.unit[cities[pair]] * table.unit[partner]).sum(axis=1)
+    cosine = dot3(table.unit[cities[pair]], table.unit[partner])
     km = EARTH_RADIUS_KM * np.arccos(np.clip(cosine, -1.0, 1.0))
     nearest = np.full(len(cities), NO_PARTNER_KM)
     which = np.full(len(cities), -1, np.int64)
@@ -310,6 +310,13 @@ def _nearest_partner_dense(
         offsets = np.cumsum(lengths[with_partners]) - lengths[with_partners]
         nearest[with_partners] = np.minimum(nearest[with_partners], np.minimum.reduceat(far, offsets, axis=0))
     return nearest
+
+
+def dot3(a: npt.NDArray[np.float64], b: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """The dot products of two arrays of 3-vectors (last axis): the same sums, in the same order, as
+    (a * b).sum(axis=-1), whose reduction over an axis of three costs several times more (measured)."""
+    product = a * b
+    return product[..., 0] + product[..., 1] + product[..., 2]
 
 
 def _ranges(starts: npt.NDArray[np.int64], lengths: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
@@ -365,7 +372,7 @@ def features(
         yield "size", table.log_population[r] + table.log_population[c]
     if "distance" in only or "border" in only or (cols is None and "near_partner" in only):
         # The angle between the cities' unit vectors: one matrix product for the whole block.
-        cosine = table.unit[rows] @ table.unit.T if cols is None else (table.unit[r] * table.unit[c]).sum(axis=-1)
+        cosine = table.unit[rows] @ table.unit.T if cols is None else dot3(table.unit[r], table.unit[c])
         kilometres = EARTH_RADIUS_KM * np.arccos(np.clip(cosine, -1.0, 1.0))
         del cosine
         if "distance" in only:
