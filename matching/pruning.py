@@ -1,20 +1,24 @@
 """The exact top k without scoring every pair: cells of candidates, an upper bound per cell, and only the
 cells that can still reach a city's top k scored pair by pair.
 
-Candidates are grouped into cells of one country and one square of latitude and longitude. For a row
-city i and a cell g, every feature of the score in matching/scoring.py is bounded from above by what
-the cell's members can reach at best: the cell's largest population, degree and partners per country,
-the union of its topics, whether one is the seat of a region or a district, the most partnered
-region pair among its members' regions, the closest its members can be to i (the distance from i to
-the cell's centre minus the cell's radius, by the triangle inequality), the country pair (one
-country per cell). Partners in common are the one feature that no cell bound covers: the few
-candidates that share a partner with i are always scored exactly.
+Candidates are grouped into cells of one country, one square of latitude and longitude, one band of
+population and one kind of seat (none, a district's, a region's or the capital). For a row city i and
+a cell g, every feature of the score in matching/scoring.py is bounded from above by what the cell's
+members can reach at best: the cell's largest population, degree and partners per country, the union
+of its topics, whether one is the seat of a region or a district, the most partnered region pair
+among its members' regions, the closest its members can be to i (the distance from i to the cell's
+centre minus the cell's radius, by the triangle inequality), the country pair (one country per cell).
+Partners in common are the one feature that no cell bound covers: the few candidates that share a
+partner with i are always scored exactly.
 
-For each row: score the members of the few cells with the highest bounds exactly, take the k-th best
-allowed score as a threshold, then score exactly every cell whose bound reaches that threshold (minus a
-margin far above float rounding). A candidate left out scores below the threshold, so below k allowed
-candidates already found: the top k, ties to the lower position included, is the one a full (rows, N)
-computation gives. The work is (rows, cells) bounds plus the pairs of the cells kept, not (rows, N).
+For each row: score the likeliest members of a few cells of high bound exactly, take the k-th best
+allowed score as a threshold, then score exactly every candidate that can still reach it (minus a margin
+far above float rounding): the members of the cells whose bound reaches it, or, where topics are many
+and spread (cells' unions of topics then bound loosely), every candidate whose cell's bound with its
+own topics in place of the cell's union reaches it. A candidate left out scores below the threshold,
+so below k allowed candidates already found: the top k, ties to the lower position included, is the
+one a full (rows, N) computation gives. The work is (rows, cells) bounds in float32, a few byte-wide
+operations per (row, candidate) at most, and the pairs kept, not (rows, N) scores of every feature.
 
 The bounds need weights at or above zero (what the fit keeps); other weights fall back to the full
 computation.
