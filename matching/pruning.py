@@ -486,7 +486,8 @@ def _pairs_in_cells(
     With `topic_filter` (bounds, their complementarity part, thresholds per row), a member of a chosen
     cell is kept only if the cell's bound, with the cell's complementarity replaced by the member's
     own (topics as bits, counted with popcount), still reaches its row's threshold."""
-    local, cell = np.nonzero(chosen)
+    # flatnonzero: several times faster than a 2-d nonzero (measured).
+    local, cell = np.divmod(np.flatnonzero(chosen), chosen.shape[1])
     lengths = cells.indptr[cell + 1] - cells.indptr[cell]
     candidate = cells.members[scoring._ranges(cells.indptr[cell], lengths)]
     if topic_filter is None:
@@ -666,6 +667,8 @@ def _likeliest(
     from each of many cells gives a threshold near the final one for a fraction of the scoring (the threshold
     decides how many candidates the second step scores)."""
     local, candidate = pairs
+    if not len(local):
+        return pairs
     own = np.bitwise_count(table.needs_bits[rows[local]] & table.offers_bits[candidate]) + np.bitwise_count(
         table.offers_bits[rows[local]] & table.needs_bits[candidate]
     )
@@ -674,10 +677,10 @@ def _likeliest(
     reach = bound[local, cell] - topics[local, cell] + np.float32(weights["complementarity"]) * own
     # Each (row, cell) group's first member of the highest reach.
     starts = np.flatnonzero(np.r_[True, (local[1:] != local[:-1]) | (cell[1:] != cell[:-1])])
-    highest = np.maximum.reduceat(reach, starts) if len(starts) else reach[:0]
+    highest = np.maximum.reduceat(reach, starts)
     group = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(local)]))
     at_highest = np.flatnonzero(reach == highest[group])
-    best = at_highest[np.unique(group[at_highest], return_index=True)[1]]
+    best = at_highest[np.r_[True, group[at_highest][1:] != group[at_highest][:-1]]]
     # Then the best PROBE_PAIRS of each row.
     order = np.lexsort((-highest, local[starts]))
     best, row_of = best[order], local[starts][order]

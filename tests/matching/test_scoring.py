@@ -315,3 +315,13 @@ def test_the_probe_takes_the_highest_cell_of_each_of_the_highest_groups() -> Non
         }
         assert set(np.flatnonzero(first[row]).tolist()) == expected
     assert first[2, -1]
+
+
+def test_cities_of_one_country_get_no_suggestion_unless_asked() -> None:
+    # Every cell is the rows' own country: no bound is finite, the probe finds nothing, and nothing is suggested
+    # (the pruned way must not fail on an empty probe); with same_country, the dense way's top k.
+    table = dataclasses.replace(sample_table(60, 2), country=np.zeros(60, np.int32))
+    rows = np.arange(len(table))
+    assert not np.isfinite(scoring.rank_arrays(table, rows).scores).any()
+    pruned = scoring.rank_arrays(table, rows, same_country=True)
+    assert (pruned.top == scoring.rank_arrays_dense(table, rows, same_country=True).top).all()
