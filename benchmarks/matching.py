@@ -137,6 +137,33 @@ def compute_all(table: Any) -> int:
     return count
 
 
+def create_database_if_missing(connection: Any) -> None:
+    """On a new machine the benchmark's PostgreSQL database does not exist yet: it is created, empty."""
+    if connection.vendor != "postgresql":
+        return
+    import psycopg2
+    from psycopg2 import sql
+
+    settings = connection.settings_dict
+    server = {
+        "host": settings["HOST"] or None,
+        "port": settings["PORT"] or None,
+        "user": settings["USER"] or None,
+        "password": settings["PASSWORD"] or None,
+    }
+    admin = psycopg2.connect(dbname="postgres", **server)
+    try:
+        # CREATE DATABASE cannot run inside a transaction.
+        admin.autocommit = True
+        with admin.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [settings["NAME"]])
+            if cursor.fetchone() is None:
+                cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(settings["NAME"])))
+                print(f"created the database {settings['NAME']}")
+    finally:
+        admin.close()
+
+
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sco_portal.settings")
     os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/sco_matching_bench")
@@ -157,6 +184,7 @@ def main() -> None:
     from partnerships.models import Agreement
 
     print(f"database: {connection.vendor} {connection.settings_dict['NAME']}")
+    create_database_if_missing(connection)
     call_command("migrate", verbosity=0)
     if not City.objects.exists():
         call_command("load_reference_data", verbosity=0)
