@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -265,7 +266,18 @@ class CellTerms:
 
 
 def cell_terms(table: CityTable, cells: Cells, weights: Mapping[str, float], *, same_country: bool) -> CellTerms:
+    """The block's CellTerms, made once per table, weights and same_country (the table keeps the last)."""
     w = {name: float(weights.get(name, 0.0)) for name in FEATURES}
+    key = (tuple(w.values()), same_country, PARTNER_SLOTS)
+    cached: tuple[object, CellTerms] | None = getattr(table, "_cell_terms", None)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    terms = _cell_terms(table, cells, w, same_country=same_country)
+    table._cell_terms = (key, terms)  # type: ignore[attr-defined]
+    return terms
+
+
+def _cell_terms(table: CityTable, cells: Cells, w: dict[str, float], *, same_country: bool) -> CellTerms:
     by_country = (
         w["country_pair"] * table.log_country_pairs[:, cells.country].astype(np.float64)
         + w["border"] * table.borders[:, cells.country]
@@ -519,16 +531,9 @@ def _reaching_members(
     pair over arrays laid out in the cells' member order, a few rows at a time, instead of index lists."""
     bound, topics, threshold = topic_filter
     weight = float(weights["complementarity"])
-    # Each member's cell, in member order: a cell's bound is read by its members in a row (cache-friendly).
-    cell_of_member = np.repeat(np.arange(len(cells)), np.diff(cells.indptr))
-    # Up to 32 topics, a pair's topics in common both ways are one popcount: the row's needs and offers in
-    # one word against the candidate's offers and needs in the same places (up to 16, a 32-bit word: the
-    # popcounts run half as long).
-    topic_count = table.needs.shape[1]
-    one_word = topic_count <= 32
-    word, shift = (np.uint32, np.uint32(16)) if topic_count <= 16 else (np.uint64, np.uint64(32))
-    needs, offers = table.needs_bits[cells.members], table.offers_bits[cells.members]
-    words = (offers | (needs << np.uint64(shift))).astype(word)
+    cell_of_member, needs, offers, words = _member_topics(table, cells)
+    one_word = table.needs.shape[1] <= 32
+    word, shift = _word(table)
     step = max(1, MEMBER_CHUNK_BYTES // (8 * len(table)))
     found_local, found_member = [], []
     for start in range(0, len(rows), step):
@@ -551,6 +556,32 @@ def _reaching_members(
         found_local.append(local + start)
         found_member.append(member)
     return np.concatenate(found_local), cells.members[np.concatenate(found_member)]
+
+
+def _word(table: CityTable) -> tuple[type[np.unsignedinteger[Any]], int]:
+    """Up to 32 topics, a pair's topics in common both ways are one popcount: the row's needs and offers in
+    one word against the candidate's offers and needs in the same places, offers in the low bits and needs
+    shifted past them (up to 16 topics, a 32-bit word: the popcounts run half as long)."""
+    return (np.uint32, 16) if table.needs.shape[1] <= 16 else (np.uint64, 32)
+
+
+def _member_topics(
+    table: CityTable, cells: Cells
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.uint64], npt.NDArray[np.uint64], npt.NDArray[Any]]:
+    """Each candidate's cell, needs, offers and topic word (_word()), in the cells' member order, made once per
+    table (the table keeps them): a cell's bound is then read by its members in a row (cache-friendly)."""
+    cached: tuple[Any, ...] | None = getattr(table, "_member_topics", None)
+    if cached is None:
+        needs, offers = table.needs_bits[cells.members], table.offers_bits[cells.members]
+        word, shift = _word(table)
+        cached = (
+            np.repeat(np.arange(len(cells)), np.diff(cells.indptr)),
+            needs,
+            offers,
+            (offers | (needs << np.uint64(shift))).astype(word),
+        )
+        table._member_topics = cached  # type: ignore[attr-defined]
+    return cached
 
 
 def _scored_pairs(
