@@ -677,7 +677,8 @@ def _probe_cells(bound: npt.NDArray[np.float32], probe: int = PROBE_CELLS) -> np
     groups = np.argpartition(-np.maximum.reduceat(bound, starts, axis=1), probe - 1, axis=1)[:, :probe]
     # The cells of those groups (the last group may be short: its last cell stands in for the missing ones).
     members = np.minimum(groups[:, :, None] * PROBE_GROUP + np.arange(PROBE_GROUP), size - 1).reshape(count, -1)
-    values = np.take_along_axis(bound, members, axis=1).reshape(count, probe, PROBE_GROUP)
+    # np.take on the flat bounds: several times faster than take_along_axis (measured).
+    values = np.take(bound, members + (np.arange(count) * size)[:, None]).reshape(count, probe, PROBE_GROUP)
     highest = np.take_along_axis(members.reshape(count, probe, PROBE_GROUP), values.argmax(axis=2)[:, :, None], axis=2)
     first[np.arange(count)[:, None], highest[:, :, 0]] = True
     return first
@@ -706,7 +707,8 @@ def _likeliest(
     )
     bound, topics = bounds
     cell = cells.of[candidate]
-    reach = bound[local, cell] - topics[local, cell] + np.float32(weights["complementarity"]) * own
+    at = local * bound.shape[1] + cell
+    reach = np.take(bound, at) - np.take(topics, at) + np.float32(weights["complementarity"]) * own
     # Each (row, cell) group's first member of the highest reach.
     starts = np.flatnonzero(np.r_[True, (local[1:] != local[:-1]) | (cell[1:] != cell[:-1])])
     highest = np.maximum.reduceat(reach, starts)
