@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from matching import pruning, scoring
+from matching import bounds, cells, pruning, scoring
 from matching.scoring import CityTable
 
 CODES = ["BY", "CN", "KZ", "KG", "RU", "UZ", "IN"]
@@ -269,11 +269,11 @@ def test_bounds_made_a_few_rows_at_a_time_give_the_same_top_k(monkeypatch: pytes
     assert table.topic_bits and forty_topics.topic_bits and not many_topics.topic_bits
     monkeypatch.setattr(pruning, "FILTER_EVERY_ABOVE", 0.0)
     # One partner slot: near_partner's bound reads most cells' other partners by cell.
-    monkeypatch.setattr(pruning, "PARTNER_SLOTS", 1)
+    monkeypatch.setattr(cells, "PARTNER_SLOTS", 1)
     # A probe of a dozen pairs a row: the probe cells' other members are left to the second step.
     monkeypatch.setattr(pruning, "PROBE_PAIRS", 12)
     for case in (table, twenty_topics, forty_topics, many_topics):
-        monkeypatch.setattr(pruning, "BOUND_CHUNK_BYTES", 3 * 8 * len(pruning.cells_of(case)))
+        monkeypatch.setattr(bounds, "BOUND_CHUNK_BYTES", 3 * 8 * len(cells.cells_of(case)))
         rows = np.arange(len(case))
         pruned = scoring.rank_arrays(case, rows)
         full = scoring.rank_arrays_dense(case, rows)

@@ -1,0 +1,296 @@
+"""Candidates grouped into cells for matching/pruning.py, and what a block's bounds take from the cells
+alone: made once per table (the table keeps them), since one city's recompute loads the table again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from matching import scoring
+from matching.scoring import EARTH_RADIUS_KM, FEATURES, CityTable
+
+# Cells hold at least this many cities on average: (rows, cells) bounds stay small, cells stay tight.
+CITIES_PER_CELL = 4
+# Cells also split by population (log10 steps), so that size and similar scale bound tightly.
+POPULATION_BAND = 0.25
+CELL_DEGREES = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 45.0, 180.0)
+# near_partner's bound reads each cell's first partners one slot at a time, the others by cell.
+PARTNER_SLOTS = 4
+# Kilometres added to each cell's radius against arccos rounding near zero.
+RADIUS_MARGIN_KM = 1.0
+
+
+@dataclass(frozen=True)
+class Cells:
+    """Candidates grouped by cell: members of cell g are members[indptr[g]:indptr[g + 1]] (positions)."""
+
+    of: npt.NDArray[np.int64]
+    members: npt.NDArray[np.int64]
+    indptr: npt.NDArray[np.int64]
+    country: npt.NDArray[np.int64]
+    centre: npt.NDArray[np.float64]
+    # Every city's unit vector and each cell's centre in float32, for the bounds' distances.
+    unit32: npt.NDArray[np.float32]
+    centre32: npt.NDArray[np.float32]
+    radius_km: npt.NDArray[np.float64]
+    log_population_min: npt.NDArray[np.float64]
+    log_population_max: npt.NDArray[np.float64]
+    log_degree_max: npt.NDArray[np.float64]
+    partners_in_country_max: npt.NDArray[np.float64]
+    prominence_max: npt.NDArray[np.float64]
+    capital_any: npt.NDArray[np.float64]
+    region_seat_any: npt.NDArray[np.float64]
+    district_seat_any: npt.NDArray[np.float64]
+    # region_pair's bound, region by region: for a row city of region r, the cells one of whose members'
+    # regions has partnered with r are region_cells[region_cells_indptr[r]:region_cells_indptr[r + 1]], each
+    # once, with the most partnerships of such a region in region_cells_value (every other cell: 0).
+    region_cells: npt.NDArray[np.int64]
+    region_cells_value: npt.NDArray[np.float64]
+    region_cells_indptr: npt.NDArray[np.int64]
+    # The partners of the cell's members, cell by cell: partners of cell g are
+    # partners[partners_indptr[g]:partners_indptr[g + 1]] (positions, repeats kept).
+    partners: npt.NDArray[np.int64]
+    partners_indptr: npt.NDArray[np.int64]
+    needs_any: npt.NDArray[np.float64]
+    offers_any: npt.NDArray[np.float64]
+    # The same unions as bits (the first 64 topics).
+    needs_bits: npt.NDArray[np.uint64]
+    offers_bits: npt.NDArray[np.uint64]
+    # The pairs never suggested, as sorted keys (city * N + candidate): an unfinished or active agreement
+    # (both ways), a dismissal (one way).
+    blocked_keys: npt.NDArray[np.int64]
+    dismissed_keys: npt.NDArray[np.int64]
+
+    def __len__(self) -> int:
+        return len(self.country)
+
+
+def cells_of(table: CityTable) -> Cells:
+    """The table's cells, made once per table (the table keeps them)."""
+    cached: Cells | None = getattr(table, "_cells", None)
+    if cached is not None:
+        return cached
+    size = len(table)
+    for degrees in CELL_DEGREES:
+        keys = np.stack(
+            [
+                table.country.astype(np.int64),
+                np.floor(table.latitude / degrees).astype(np.int64),
+                np.floor(table.longitude / degrees).astype(np.int64),
+                np.floor(table.log_population / POPULATION_BAND).astype(np.int64),
+                (table.region_seat + 2 * table.district_seat).astype(np.int64),
+            ],
+            axis=1,
+        )
+        # One integer per key (np.unique on rows sorts structured views, ten times slower): the table is
+        # loaded again for one city's recompute, and its cells with it.
+        packed_keys, first, of = np.unique(_packed(keys), return_index=True, return_inverse=True)
+        unique = keys[first]
+        if size <= CITIES_PER_CELL * len(packed_keys):
+            continue
+        break
+    of = of.reshape(-1).astype(np.int64)
+    # Cells with partners first (each part in key order): near_partner's bound works on those only, and a
+    # slice of the bounds is updated in place several times faster than scattered columns (measured).
+    partnered = np.bincount(of, weights=np.diff(table.indptr), minlength=len(unique)) > 0
+    renumber = np.empty(len(unique), np.int64)
+    renumber[np.lexsort((np.arange(len(unique)), ~partnered))] = np.arange(len(unique))
+    of, unique = renumber[of], unique[np.argsort(renumber)]
+    members = np.lexsort((np.arange(size), of))
+    indptr = np.zeros(len(unique) + 1, np.int64)
+    np.cumsum(np.bincount(of, minlength=len(unique)), out=indptr[1:])
+    starts = indptr[:-1]
+    centre = np.add.reduceat(table.unit[members], starts, axis=0)
+    centre /= np.maximum(np.linalg.norm(centre, axis=1, keepdims=True), 1e-12)
+    spread = EARTH_RADIUS_KM * np.arccos(np.clip((table.unit * centre[of]).sum(axis=1), -1.0, 1.0))
+    log_population = table.log_population.astype(np.float64)[members]
+    degree = np.diff(table.indptr)
+    region_cells, region_cells_value, region_cells_indptr = _region_reach(table, of, len(unique))
+    partners_indptr = np.zeros(len(unique) + 1, np.int64)
+    np.cumsum(np.bincount(of, weights=degree, minlength=len(unique)).astype(np.int64), out=partners_indptr[1:])
+    cells = Cells(
+        of=of,
+        members=members,
+        indptr=indptr,
+        country=unique[:, 0],
+        centre=centre,
+        unit32=table.unit.astype(np.float32),
+        centre32=centre.astype(np.float32),
+        radius_km=np.maximum.reduceat(spread[members], starts) + RADIUS_MARGIN_KM,
+        log_population_min=np.minimum.reduceat(log_population, starts),
+        log_population_max=np.maximum.reduceat(log_population, starts),
+        log_degree_max=np.maximum.reduceat(table.log_degree.astype(np.float64)[members], starts),
+        partners_in_country_max=np.maximum.reduceat(
+            table.log_partners_by_country.astype(np.float64)[members], starts, axis=0
+        ),
+        prominence_max=np.maximum.reduceat(table.prominence.astype(np.float64)[members], starts),
+        capital_any=np.logical_or.reduceat(table.capital[members], starts).astype(np.float64),
+        region_seat_any=np.maximum.reduceat(table.region_seat.astype(np.float64)[members], starts),
+        district_seat_any=np.maximum.reduceat(table.district_seat.astype(np.float64)[members], starts),
+        region_cells=region_cells,
+        region_cells_value=region_cells_value,
+        region_cells_indptr=region_cells_indptr,
+        partners=table.neighbours[scoring._ranges(table.indptr[members], degree[members])],
+        partners_indptr=partners_indptr,
+        needs_any=np.logical_or.reduceat(table.needs[members], starts, axis=0).astype(np.float64),
+        offers_any=np.logical_or.reduceat(table.offers[members], starts, axis=0).astype(np.float64),
+        needs_bits=np.bitwise_or.reduceat(table.needs_bits[members], starts),
+        offers_bits=np.bitwise_or.reduceat(table.offers_bits[members], starts),
+        blocked_keys=_sorted_keys(table.blocked, size, both_ways=True),
+        dismissed_keys=_sorted_keys(table.dismissed, size, both_ways=False),
+    )
+    table._cells = cells  # type: ignore[attr-defined]
+    return cells
+
+
+def _region_reach(
+    table: CityTable, of: npt.NDArray[np.int64], cells: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.int64]]:
+    """region_pair's bound for every region against every cell, keeping only the cells above zero (Cells'
+    region_cells*): most regions have partnered with few others, so a row's bound touches a few cells where
+    the whole (rows, each cell's regions) table cost half of all the bounds (measured: 100,000 cities)."""
+    regions = int(table.region_of.max(initial=0)) + 1
+    # Each cell's distinct regions as (region, cell), sorted by region: the cells of region r in one slice.
+    by_region = np.unique(table.region_of * cells + of)
+    region_of_pair, cell_of_pair = np.divmod(by_region, cells)
+    starts = np.searchsorted(region_of_pair, np.arange(regions + 1))
+    # Every region pair that has partnered, spread over the cells holding the second region.
+    first, second = np.nonzero(table.log_region_pairs)
+    lengths = starts[second + 1] - starts[second]
+    region = np.repeat(first, lengths)
+    cell = cell_of_pair[scoring._ranges(starts[second], lengths)]
+    value = np.repeat(table.log_region_pairs[first, second].astype(np.float64), lengths)
+    # The most for each (region, cell): sorted by key, then by value, the last of each key.
+    key = region * cells + cell
+    order = np.lexsort((value, key))
+    key, value = key[order], value[order]
+    last = np.flatnonzero(np.r_[key[1:] != key[:-1], True]) if len(key) else np.zeros(0, np.int64)
+    region, cell = np.divmod(key[last], cells)
+    indptr = np.zeros(regions + 1, np.int64)
+    np.cumsum(np.bincount(region, minlength=regions), out=indptr[1:])
+    return cell, value[last], indptr
+
+
+def _packed(columns: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """Each row of integer columns as one integer that sorts like the row (mixed radix from each column's range)."""
+    shifted = columns - columns.min(axis=0, initial=0)
+    radix = shifted.max(axis=0, initial=0) + 1
+    assert float(np.prod(radix.astype(np.float64))) < 2.0**62, "cell keys overflow"
+    key = np.zeros(len(columns), np.int64)
+    for column, base in zip(shifted.T, radix, strict=True):
+        key = key * base + column
+    return key
+
+
+def _sorted_keys(pairs: npt.NDArray[np.int64], size: int, *, both_ways: bool) -> npt.NDArray[np.int64]:
+    pairs = pairs.reshape(-1, 2)
+    keys = pairs[:, 0] * size + pairs[:, 1]
+    if both_ways:
+        keys = np.concatenate([keys, pairs[:, 1] * size + pairs[:, 0]])
+    return np.unique(keys)
+
+
+@dataclass(frozen=True)
+class CellTerms:
+    """What the bounds of a block take from the cells alone, made once per block rather than per few rows."""
+
+    weights: dict[str, float]
+    # The terms that depend on the row's country and the cell only: a (countries, cells) table, one row
+    # gathered per city (-inf for the row's own country, unless asked).
+    by_country: npt.NDArray[np.float32]
+    # The cells' figures the bounds combine with each row's, in float32 like the bounds.
+    log_population_min: npt.NDArray[np.float32]
+    log_population_max: npt.NDArray[np.float32]
+    log_degree_max: npt.NDArray[np.float32]
+    capital_any: npt.NDArray[np.float32]
+    radius_km: npt.NDArray[np.float32]
+    # Cells with partners, and their partners' unit vectors (near_partner).
+    with_partners: npt.NDArray[np.int64]
+    partner_units: npt.NDArray[np.float32]
+    # The first PARTNER_SLOTS partners of each cell with partners, as indices into partner_units (a cell with
+    # fewer repeats its last); the cells with more, and the indices of their other partners by cell.
+    partner_slots: npt.NDArray[np.int64]
+    more_partners: npt.NDArray[np.int64]
+    more_indices: npt.NDArray[np.int64]
+    more_indptr: npt.NDArray[np.int64]
+    # Whether any city has a topic (complementarity).
+    topics: bool
+
+
+def cell_terms(table: CityTable, cells: Cells, weights: Mapping[str, float], *, same_country: bool) -> CellTerms:
+    """The block's CellTerms, made once per table, weights and same_country (the table keeps the last)."""
+    w = {name: float(weights.get(name, 0.0)) for name in FEATURES}
+    key = (tuple(w.values()), same_country, PARTNER_SLOTS)
+    cached: tuple[object, CellTerms] | None = getattr(table, "_cell_terms", None)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    terms = _cell_terms(table, cells, w, same_country=same_country)
+    table._cell_terms = (key, terms)  # type: ignore[attr-defined]
+    return terms
+
+
+def _cell_terms(table: CityTable, cells: Cells, w: dict[str, float], *, same_country: bool) -> CellTerms:
+    by_country = (
+        w["country_pair"] * table.log_country_pairs[:, cells.country].astype(np.float64)
+        + w["border"] * table.borders[:, cells.country]
+        + w["partners_in_country"] * cells.partners_in_country_max.T
+        + w["size"] * cells.log_population_max
+        + w["activity"] * cells.log_degree_max
+        + w["country_rate"] * table.country_rate[:, cells.country].astype(np.float64)
+        + w["prominence"] * cells.prominence_max
+        + w["regional_centre"] * cells.region_seat_any
+        + w["district_centre"] * cells.district_seat_any
+    )
+    if not same_country:
+        by_country[np.arange(len(table.country_codes))[:, None] == cells.country[None, :]] = -np.inf
+    with_partners = np.flatnonzero(np.diff(cells.partners_indptr))
+    assert not len(with_partners) or with_partners[-1] == len(with_partners) - 1, "cells with partners come first"
+    first, count = cells.partners_indptr[with_partners], np.diff(cells.partners_indptr)[with_partners]
+    more = np.flatnonzero(count > PARTNER_SLOTS)
+    return CellTerms(
+        weights=w,
+        by_country=by_country.astype(np.float32),
+        log_population_min=cells.log_population_min.astype(np.float32),
+        log_population_max=cells.log_population_max.astype(np.float32),
+        log_degree_max=cells.log_degree_max.astype(np.float32),
+        capital_any=cells.capital_any.astype(np.float32),
+        radius_km=cells.radius_km.astype(np.float32),
+        with_partners=with_partners,
+        partner_units=cells.unit32[cells.partners],
+        partner_slots=first[:, None] + np.minimum(np.arange(PARTNER_SLOTS)[None, :], count[:, None] - 1),
+        more_partners=more,
+        more_indices=scoring._ranges(first[more] + PARTNER_SLOTS, count[more] - PARTNER_SLOTS),
+        more_indptr=np.concatenate([[0], np.cumsum(count[more] - PARTNER_SLOTS)]),
+        topics=bool(w["complementarity"]) and bool(table.needs.any() or table.offers.any()),
+    )
+
+
+def topic_word(table: CityTable) -> tuple[type[np.unsignedinteger[Any]], int]:
+    """Up to 32 topics, a pair's topics in common both ways are one popcount: the row's needs and offers in
+    one word against the candidate's offers and needs in the same places, offers in the low bits and needs
+    shifted past them (up to 16 topics, a 32-bit word: the popcounts run half as long)."""
+    return (np.uint32, 16) if table.needs.shape[1] <= 16 else (np.uint64, 32)
+
+
+def member_topics(
+    table: CityTable, cells: Cells
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.uint64], npt.NDArray[np.uint64], npt.NDArray[Any]]:
+    """Each candidate's cell, needs, offers and topic word (topic_word()), in the cells' member order, made once per
+    table (the table keeps them): a cell's bound is then read by its members in a row (cache-friendly)."""
+    cached: tuple[Any, ...] | None = getattr(table, "member_topics", None)
+    if cached is None:
+        needs, offers = table.needs_bits[cells.members], table.offers_bits[cells.members]
+        word, shift = topic_word(table)
+        cached = (
+            np.repeat(np.arange(len(cells)), np.diff(cells.indptr)),
+            needs,
+            offers,
+            (offers | (needs << np.uint64(shift))).astype(word),
+        )
+        table.member_topics = cached  # type: ignore[attr-defined]
+    return cached
