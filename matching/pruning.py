@@ -4,7 +4,8 @@ cells that can still reach a city's top k scored pair by pair.
 Candidates are grouped into cells of one country and one square of latitude and longitude. For a row
 city i and a cell g, every feature of the score in matching/scoring.py is bounded from above by what
 the cell's members can reach at best: the cell's largest population, degree and partners per country,
-the union of its topics, whether one is the seat of a region or a district, the most partnered
+the union of its topics, whether one is the seat of a region or a district (the row's own seat times
+the cell's for a pair of regional seats), the most partnered
 region pair among its members' regions, the closest its members can be to i (the distance from i to
 the cell's centre minus the cell's radius, by the triangle inequality), the country pair (one
 country per cell). Partners in common are the one feature that no cell bound covers: the few
@@ -240,6 +241,9 @@ def _upper_bounds(
     bound += w["size"] * lp + w["activity"] * ld + w["prominence"] * table.prominence.astype(np.float64)[rows][:, None]
     bound += w["regional_centre"] * table.region_seat.astype(np.float64)[rows][:, None]
     bound += w["district_centre"] * table.district_seat.astype(np.float64)[rows][:, None]
+    if w["both_regional_centres"]:
+        seat = table.region_seat.astype(np.float64)[rows][:, None]
+        bound += w["both_regional_centres"] * seat * cells.region_seat_any
     if w["region_pair"]:
         # The most the row's region has partnered with any region of the cell.
         by_region = table.log_region_pairs[table.region_of[rows]][:, cells.regions].astype(np.float64)
