@@ -75,6 +75,8 @@ def _upper_bounds(
         bound[np.repeat(np.arange(len(rows)), lengths), cells.region_cells[reach]] += (
             w["region_pair"] * cells.region_cells_value[reach]
         ).astype(np.float32)
+    if w["both_regional_centres"] and table.region_seat[rows].any():
+        bound += w["both_regional_centres"] * table.region_seat[rows][:, None] * terms.region_seat_any
     if w["capitals"] and table.capital[rows].any():
         bound += w["capitals"] * table.capital_f[rows][:, None] * terms.capital_any
     if w["near_partner"]:

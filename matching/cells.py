@@ -208,6 +208,7 @@ class CellTerms:
     log_population_max: npt.NDArray[np.float32]
     log_degree_max: npt.NDArray[np.float32]
     capital_any: npt.NDArray[np.float32]
+    region_seat_any: npt.NDArray[np.float32]
     radius_km: npt.NDArray[np.float32]
     # Cells with partners, and their partners' unit vectors (near_partner).
     with_partners: npt.NDArray[np.int64]
@@ -259,6 +260,7 @@ def _cell_terms(table: CityTable, cells: Cells, w: dict[str, float], *, same_cou
         log_population_max=cells.log_population_max.astype(np.float32),
         log_degree_max=cells.log_degree_max.astype(np.float32),
         capital_any=cells.capital_any.astype(np.float32),
+        region_seat_any=cells.region_seat_any.astype(np.float32),
         radius_km=cells.radius_km.astype(np.float32),
         with_partners=with_partners,
         partner_units=cells.unit32[cells.partners],

@@ -5,9 +5,10 @@ Candidates are grouped into cells of one country, one square of latitude and lon
 population and one kind of seat (none, a district's, a region's or the capital). For a row city i and
 a cell g, every feature of the score in matching/scoring.py is bounded from above by what the cell's
 members can reach at best: the cell's largest population, degree and partners per country, the union
-of its topics, whether one is the seat of a region or a district, the most partnered region pair
-among its members' regions, the closest its members can be to i (the distance from i to the cell's
-centre minus the cell's radius, by the triangle inequality), the country pair (one country per cell).
+of its topics, whether one is the seat of a region or a district (for a pair of regional seats, the
+row's own seat times the cell's), the most partnered region pair among its members' regions, the
+closest its members can be to i (the distance from i to the cell's centre minus the cell's radius, by
+the triangle inequality), the country pair (one country per cell).
 Partners in common are the one feature that no cell bound covers: the few candidates that share a
 partner with i are always scored exactly.
 

@@ -135,6 +135,7 @@ def reference_features(table: CityTable, i: int, j: int) -> dict[str, float]:
         "prominence": -math.log10(rank(i)) - math.log10(rank(j)),
         "near_partner": -math.log10(nearest + 100.0),
         "regional_centre": seat(i, ("PPLA", "PPLC")) + seat(j, ("PPLA", "PPLC")),
+        "both_regional_centres": seat(i, ("PPLA", "PPLC")) * seat(j, ("PPLA", "PPLC")),
         "district_centre": seat(i, ("PPLA2",)) + seat(j, ("PPLA2",)),
         "region_pair": math.log1p(region_pairs.get(frozenset({region[i], region[j]}), 0)),
         "partners_in_country": math.log1p(in_country_j) + math.log1p(in_country_i),
