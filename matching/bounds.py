@@ -29,8 +29,8 @@ def upper_bounds(
     and the part of it that complementarity adds (None when it adds nothing).
 
     In float32, whose rounding (a few millionths over the sum of the terms) stays far within pruning.SCORE_MARGIN:
-    four times faster than float64 (measured), half the memory to stream. Distances are found in float64
-    (a float32 cosine cannot tell a few kilometres apart) and only then rounded.
+    four times faster than float64 (measured), half the memory to stream. Distances come from float32
+    cosines raised by COSINE_MARGIN first, so that their rounding can only make them shorter.
 
     Computed a few rows at a time: each term makes a temporary (rows, cells) array, and those of a few
     rows stay in the processor's cache where those of a whole block go to memory and back, three
