@@ -197,7 +197,7 @@ def _sorted_keys(pairs: npt.NDArray[np.int64], size: int, *, both_ways: bool) ->
 
 @dataclass(frozen=True)
 class CellTerms:
-    """What the bounds of a block take from the cells alone, made once per block rather than per few rows."""
+    """What the bounds take from the cells alone, made once per table, weights and same_country (cell_terms())."""
 
     weights: dict[str, float]
     # The terms that depend on the row's country and the cell only: a (countries, cells) table, one row
@@ -284,7 +284,7 @@ def member_topics(
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.uint64], npt.NDArray[np.uint64], npt.NDArray[Any]]:
     """Each candidate's cell, needs, offers and topic word (topic_word()), in the cells' member order, made once per
     table (the table keeps them): a cell's bound is then read by its members in a row (cache-friendly)."""
-    cached: tuple[Any, ...] | None = getattr(table, "member_topics", None)
+    cached: tuple[Any, ...] | None = getattr(table, "_member_topics", None)
     if cached is None:
         needs, offers = table.needs_bits[cells.members], table.offers_bits[cells.members]
         word, shift = topic_word(table)
@@ -294,5 +294,5 @@ def member_topics(
             offers,
             (offers | (needs << np.uint64(shift))).astype(word),
         )
-        table.member_topics = cached  # type: ignore[attr-defined]
+        table._member_topics = cached  # type: ignore[attr-defined]
     return cached
