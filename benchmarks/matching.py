@@ -81,16 +81,8 @@ def compute_in_workers(workers: int) -> list[tuple[int, float, float]]:
 
 
 def compute_share(worker: int, workers: int) -> tuple[int, float, float]:
-    import numpy as np
-
-    from matching import services
-
     cpu = time.process_time()
-    table = synthetic_table(SYNTHETIC_CITIES)
-    topics = list(range(1, table.needs.shape[1] + 1))
-    count = 0
-    for start, stop in services.block_ranges(len(table))[worker::workers]:
-        count += sum(len(ranked) for _city, ranked in services.rank_rows(table, np.arange(start, stop), topics))
+    count = compute_all(synthetic_table(SYNTHETIC_CITIES), worker, workers)
     # VmHWM, not ru_maxrss: after fork, ru_maxrss still counts the parent's peak.
     status = Path("/proc/self/status").read_text()
     peak = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:"))) / 1024
@@ -125,14 +117,16 @@ def synthetic_table(size: int) -> Any:
     )
 
 
-def compute_all(table: Any) -> int:
+def compute_all(table: Any, worker: int = 0, workers: int = 1) -> int:
+    """Every city's suggestions, block by block as the full recompute makes them; or, for one of several
+    workers, every workers-th block. Returns how many suggestions."""
     import numpy as np
 
     from matching import services
 
     topics = list(range(1, table.needs.shape[1] + 1))
     count = 0
-    for start, stop in services.block_ranges(len(table)):
+    for start, stop in services.block_ranges(len(table))[worker::workers]:
         count += sum(len(ranked) for _city, ranked in services.rank_rows(table, np.arange(start, stop), topics))
     return count
 

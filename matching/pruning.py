@@ -113,9 +113,7 @@ def _pairs_in_cells(
     rest = np.repeat(bound[local, cell] - topics[local, cell], lengths)
     local = np.repeat(local, lengths)
     row_of = rows[local]
-    own = np.bitwise_count(table.needs_bits[row_of] & table.offers_bits[candidate]) + np.bitwise_count(
-        table.offers_bits[row_of] & table.needs_bits[candidate]
-    )
+    own = scoring.topics_in_common(table, row_of, candidate)
     reach = rest + float(weights["complementarity"]) * own >= threshold[local]
     return local[reach], candidate[reach]
 
@@ -280,9 +278,7 @@ def _likeliest(
     local, candidate = pairs
     if not len(local):
         return pairs
-    own = np.bitwise_count(table.needs_bits[rows[local]] & table.offers_bits[candidate]) + np.bitwise_count(
-        table.offers_bits[rows[local]] & table.needs_bits[candidate]
-    )
+    own = scoring.topics_in_common(table, rows[local], candidate)
     bound, topics = bounds
     cell = cells.of[candidate]
     at = local * bound.shape[1] + cell

@@ -325,6 +325,16 @@ def _nearest_partner_dense(
     return nearest
 
 
+def topics_in_common(
+    table: CityTable, cities: npt.NDArray[np.int64], others: npt.NDArray[np.int64]
+) -> npt.NDArray[np.uint8]:
+    """For broadcastable position arrays (up to 64 topics, table.topic_bits): the topics each city needs that
+    the other offers, plus the same the other way, from one popcount per pair and way (complementarity's count)."""
+    return np.bitwise_count(table.needs_bits[cities] & table.offers_bits[others]) + np.bitwise_count(
+        table.offers_bits[cities] & table.needs_bits[others]
+    )
+
+
 def dot3(a: npt.NDArray[np.float64], b: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     """The dot products of two arrays of 3-vectors (last axis): the same sums, in the same order, as
     (a * b).sum(axis=-1), whose reduction over an axis of three costs several times more (measured)."""
@@ -370,10 +380,7 @@ def features(
             both_ways = table.needs_f[rows] @ table.offers_f.T + table.offers_f[rows] @ table.needs_f.T
         elif table.topic_bits:
             # The same counts as the products below, from one popcount per pair instead of one product per topic.
-            both_ways = (
-                np.bitwise_count(table.needs_bits[r] & table.offers_bits[c])
-                + np.bitwise_count(table.offers_bits[r] & table.needs_bits[c])
-            ).astype(np.float32)
+            both_ways = topics_in_common(table, r, c).astype(np.float32)
         else:
             both_ways = (table.needs_f[r] * table.offers_f[c]).sum(axis=-1) + (
                 table.offers_f[r] * table.needs_f[c]
