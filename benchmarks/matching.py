@@ -92,7 +92,7 @@ def compute_share(worker: int, workers: int) -> tuple[int, float, float]:
 def synthetic_table(size: int) -> Any:
     import numpy as np
 
-    from matching.scoring import CityTable
+    from matching.table import CityTable
 
     rng = np.random.default_rng(1)
     codes = ["BY", "CN", "IN", "IR", "KG", "KZ", "PK", "RU", "TJ", "UZ"]

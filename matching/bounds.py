@@ -11,7 +11,7 @@ import numpy.typing as npt
 
 from matching import scoring
 from matching.cells import Cells, CellTerms, cell_terms
-from matching.scoring import EARTH_RADIUS_KM, CityTable
+from matching.table import EARTH_RADIUS_KM, CityTable, ranges
 
 # The bounds find distances from float32 cosines of unit vectors, raised by this much (above float32's rounding
 # of such a cosine, a few units of 1e-7) before the arccos: a distance can only come out shorter, the bound
@@ -70,7 +70,7 @@ def _upper_bounds(
         # The most the row's region has partnered with any region of the cell: above zero in a few cells only.
         region = table.region_of[rows]
         starts, lengths = cells.region_cells_indptr[region], np.diff(cells.region_cells_indptr)[region]
-        reach = scoring._ranges(starts, lengths)
+        reach = ranges(starts, lengths)
         # Each row's cells come once: the additions do not collide.
         bound[np.repeat(np.arange(len(rows)), lengths), cells.region_cells[reach]] += (
             w["region_pair"] * cells.region_cells_value[reach]
@@ -149,7 +149,7 @@ def _add_near_partner_bound(
         nearest = np.full((len(with_partners), len(cells)), scoring.NO_PARTNER_KM)
         if len(has):
             nearest[:, : len(has)] = to_partners[with_partners]
-        partner = table.neighbours[scoring._ranges(starts[with_partners], lengths[with_partners])]
+        partner = table.neighbours[ranges(starts[with_partners], lengths[with_partners])]
         to_centre = _km_at_least(cells.unit32[partner] @ cells.centre32.T)
         offsets = np.cumsum(lengths[with_partners]) - lengths[with_partners]
         nearest = np.minimum(nearest, np.minimum.reduceat(to_centre - terms.radius_km, offsets, axis=0))

@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from matching import scoring
-from matching.scoring import EARTH_RADIUS_KM, FEATURES, CityTable
+from matching.scoring import FEATURES
+from matching.table import EARTH_RADIUS_KM, CityTable, ranges
 
 # Cells hold at least this many cities on average: (rows, cells) bounds stay small, cells stay tight.
 CITIES_PER_CELL = 4
@@ -135,7 +135,7 @@ def cells_of(table: CityTable) -> Cells:
         region_cells=region_cells,
         region_cells_value=region_cells_value,
         region_cells_indptr=region_cells_indptr,
-        partners=table.neighbours[scoring._ranges(table.indptr[members], degree[members])],
+        partners=table.neighbours[ranges(table.indptr[members], degree[members])],
         partners_indptr=partners_indptr,
         needs_any=np.logical_or.reduceat(table.needs[members], starts, axis=0).astype(np.float64),
         offers_any=np.logical_or.reduceat(table.offers[members], starts, axis=0).astype(np.float64),
@@ -163,7 +163,7 @@ def _region_reach(
     first, second = np.nonzero(table.log_region_pairs)
     lengths = starts[second + 1] - starts[second]
     region = np.repeat(first, lengths)
-    cell = cell_of_pair[scoring._ranges(starts[second], lengths)]
+    cell = cell_of_pair[ranges(starts[second], lengths)]
     value = np.repeat(table.log_region_pairs[first, second].astype(np.float64), lengths)
     # The most for each (region, cell): sorted by key, then by value, the last of each key.
     key = region * cells + cell
@@ -266,7 +266,7 @@ def _cell_terms(table: CityTable, cells: Cells, w: dict[str, float], *, same_cou
         partner_units=cells.unit32[cells.partners],
         partner_slots=first[:, None] + np.minimum(np.arange(PARTNER_SLOTS)[None, :], count[:, None] - 1),
         more_partners=more,
-        more_indices=scoring._ranges(first[more] + PARTNER_SLOTS, count[more] - PARTNER_SLOTS),
+        more_indices=ranges(first[more] + PARTNER_SLOTS, count[more] - PARTNER_SLOTS),
         more_indptr=np.concatenate([[0], np.cumsum(count[more] - PARTNER_SLOTS)]),
         topics=bool(w["complementarity"]) and bool(table.needs.any() or table.offers.any()),
     )

@@ -1,4 +1,4 @@
-"""What the matcher reads from the other apps, turned into the arrays of matching.scoring.CityTable.
+"""What the matcher reads from the other apps, turned into the arrays of matching.table.CityTable.
 
 Matching reads cities, partnerships and practices; none of them imports matching.
 """
@@ -16,7 +16,7 @@ from django.db.models import Count, QuerySet
 
 from cities.models import City, Country, Topic
 from matching.models import Dismissal
-from matching.scoring import CityTable
+from matching.table import CityTable
 from partnerships.models import Agreement
 
 # Partnerships that feed the graph features: signed ones, still running or ended.

@@ -37,7 +37,8 @@ import numpy.typing as npt
 from matching import scoring
 from matching.bounds import upper_bounds
 from matching.cells import Cells, cells_of, member_topics, topic_word
-from matching.scoring import FEATURES, CityTable, TopArrays
+from matching.scoring import FEATURES, TopArrays
+from matching.table import CityTable, ranges, topics_in_common
 
 # Cells scored first, to find the threshold (their every member), chosen among groups of neighbouring cells.
 PROBE_CELLS = 32
@@ -106,14 +107,14 @@ def _pairs_in_cells(
     # flatnonzero: several times faster than a 2-d nonzero (measured).
     local, cell = np.divmod(np.flatnonzero(chosen), chosen.shape[1])
     lengths = cells.indptr[cell + 1] - cells.indptr[cell]
-    candidate = cells.members[scoring._ranges(cells.indptr[cell], lengths)]
+    candidate = cells.members[ranges(cells.indptr[cell], lengths)]
     if topic_filter is None:
         return np.repeat(local, lengths), candidate
     bound, topics, threshold = topic_filter
     rest = np.repeat(bound[local, cell] - topics[local, cell], lengths)
     local = np.repeat(local, lengths)
     row_of = rows[local]
-    own = scoring.topics_in_common(table, row_of, candidate)
+    own = topics_in_common(table, row_of, candidate)
     reach = rest + float(weights["complementarity"]) * own >= threshold[local]
     return local[reach], candidate[reach]
 
@@ -278,7 +279,7 @@ def _likeliest(
     local, candidate = pairs
     if not len(local):
         return pairs
-    own = scoring.topics_in_common(table, rows[local], candidate)
+    own = topics_in_common(table, rows[local], candidate)
     bound, topics = bounds
     cell = cells.of[candidate]
     at = local * bound.shape[1] + cell

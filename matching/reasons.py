@@ -15,7 +15,8 @@ from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 
 from cities.models import City, Topic
-from matching.scoring import EARTH_RADIUS_KM, CityTable, TopArrays, dot3, nearest_partner_km
+from matching.scoring import TopArrays, nearest_partner_km
+from matching.table import EARTH_RADIUS_KM, CityTable, dot3
 
 # Two cities whose populations differ by less than this factor are "of similar size".
 SIMILAR_SIZE_FACTOR = 2.0

@@ -31,6 +31,7 @@ from cities.models import City
 from matching import reasons, scoring
 from matching.inputs import load_table, load_table_unless_unchanged, topic_ids
 from matching.models import Dismissal, PendingRecompute, RecomputeBlock, RecomputeRun, Suggestion, WeeklyDigest
+from matching.table import CityTable
 from notifications.services import notify
 from sco_portal.celery import PUBLISH_RETRY_POLICY
 from sco_portal.errors import DomainError
@@ -53,7 +54,7 @@ def matching_queue() -> dict[str, str]:
     return {"queue": queue} if queue else {}
 
 
-def rank_rows(table: scoring.CityTable, rows: np.ndarray[Any, Any], topics: Sequence[int]) -> BlockResult:
+def rank_rows(table: CityTable, rows: np.ndarray[Any, Any], topics: Sequence[int]) -> BlockResult:
     """The ranked candidates of these table rows with their components and reasons, by city id."""
     found = scoring.rank_arrays(table, rows)
     with _no_cycle_collection():
@@ -76,7 +77,7 @@ def _no_cycle_collection() -> Iterator[None]:
             gc.enable()
 
 
-def _with_reasons(table: scoring.CityTable, found: scoring.TopArrays, topics: Sequence[int]) -> BlockResult:
+def _with_reasons(table: CityTable, found: scoring.TopArrays, topics: Sequence[int]) -> BlockResult:
     found_reasons = reasons.codes_block(table, found, topics)
     # Ids of the block's cities and candidates only: the whole table's, made a list for each block, cost
     # seconds with 100,000 cities.

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from matching import fitting, scoring
+from matching.table import CityTable
 from tests.matching.test_scoring import sample_table
 
 
@@ -25,7 +26,7 @@ def test_each_fold_is_fitted_and_scored_without_its_own_pairs(monkeypatch: pytes
 
     recall = fitting.recall_at_k
 
-    def recall_at_k(seen: scoring.CityTable, hidden: np.ndarray, k: int, scorer: Any) -> float:
+    def recall_at_k(seen: CityTable, hidden: np.ndarray, k: int, scorer: Any) -> float:
         scored_on.append({tuple(pair) for pair in seen.edges.tolist()})
         return recall(seen, hidden, k, scorer)
 

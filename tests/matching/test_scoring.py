@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from matching import bounds, cells, pruning, scoring
-from matching.scoring import CityTable
+from matching.table import LAND_BORDERS, CityTable
 
 CODES = ["BY", "CN", "KZ", "KG", "RU", "UZ", "IN"]
 
@@ -127,7 +127,7 @@ def reference_features(table: CityTable, i: int, j: int) -> dict[str, float]:
         "similar_scale": -abs(log_i - log_j),
         "size": log_i + log_j,
         "distance": -math.log10(km + 100.0),
-        "border": 1.0 if frozenset({code_i, code_j}) in scoring.LAND_BORDERS and km <= scoring.BORDER_KM else 0.0,
+        "border": 1.0 if frozenset({code_i, code_j}) in LAND_BORDERS and km <= scoring.BORDER_KM else 0.0,
         "common_partners": math.log1p(len(pi & pj)),
         "country_pair": math.log1p(country_pairs),
         "country_rate": math.log((1 + country_pairs) / math.sqrt(cities_i * cities_j)),
