@@ -19,8 +19,7 @@ LAND_BORDERS = frozenset(
     for pair in (
         "CN-RU CN-IN CN-PK CN-KZ CN-KG CN-TJ CN-MN CN-AF CN-NP CN-MM CN-LA "
         "RU-KZ RU-BY RU-MN RU-AZ KZ-KG KZ-UZ KZ-TM KG-UZ KG-TJ TJ-UZ TJ-AF UZ-AF UZ-TM "
-        "IN-PK IN-NP IN-MM IN-BD IR-PK IR-AF IR-TM IR-AZ IR-AM IR-TR PK-AF AZ-AM AZ-TR AM-TR "
-        "BY-RU"
+        "IN-PK IN-NP IN-MM IN-BD IR-PK IR-AF IR-TM IR-AZ IR-AM IR-TR PK-AF AZ-AM AZ-TR AM-TR"
     ).split()
 )
 

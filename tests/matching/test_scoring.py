@@ -193,6 +193,32 @@ def test_top_candidates_follow_the_hard_rules_and_the_reference_order() -> None:
         assert len(set(ranked.candidates) & set(expected[: scoring.TOP_K])) >= scoring.TOP_K - 1
 
 
+def test_neighbours_across_a_border_are_the_member_states_that_share_a_land_border() -> None:
+    # One city of each member state, all at one place: "border" is then 1 exactly for the countries that share a
+    # land border, listed here from the map rather than from LAND_BORDERS.
+    members = ["BY", "CN", "IN", "IR", "KG", "KZ", "PK", "RU", "TJ", "UZ"]
+    neighbours = {
+        frozenset(pair.split("-"))
+        for pair in "BY-RU CN-IN CN-KG CN-KZ CN-PK CN-RU CN-TJ IN-PK IR-PK KG-KZ KG-TJ KG-UZ KZ-RU KZ-UZ TJ-UZ".split()
+    }
+    size = len(members)
+    table = CityTable(
+        ids=np.arange(1, size + 1, dtype=np.int64),
+        country=np.arange(size, dtype=np.int32),
+        country_codes=members,
+        population=np.full(size, 100_000.0),
+        latitude=np.full(size, 40.0),
+        longitude=np.full(size, 70.0),
+        needs=np.zeros((size, 1), np.bool_),
+        expertise=np.zeros((size, 1), np.bool_),
+        practices=np.zeros((size, 1), np.int32),
+        edges=np.zeros((0, 2), np.int64),
+    )
+    border = dict(scoring.features(table, np.arange(size), only=["border"]))["border"]
+    found = {frozenset({members[i], members[j]}) for i, j in zip(*np.nonzero(border), strict=True) if i < j}
+    assert found == neighbours
+
+
 def test_same_country_candidates_appear_only_when_asked() -> None:
     table = sample_table(120)
     rows = np.arange(len(table))
