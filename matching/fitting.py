@@ -21,7 +21,10 @@ both_regional_centres, 0.489 with it; one pair is 0.002):
   by the middle city's partnerships 0.480; district seats counted apart for China 0.480; two regional
   seats of China and Russia 0.480. Fit settings: 600 logit steps 0.484, two repeats of the inner splits
   0.487, a tenth of the penalty 0.487. Each candidate lowered (or raised) by the mean of its own ten
-  best scores (hubness): 0.460 lowered by a quarter of it, 0.466 raised by a tenth.
+  best scores (hubness): 0.460 lowered by a quarter of it, 0.466 raised by a tenth. Other shapes of
+  size and distance: similar_scale capped at a tenfold gap 0.466; the smaller city's size in place of
+  the sum 0.487, the larger's 0.491; -sqrt(km / 1000) added 0.489; distance as -log10(km + 1000)
+  0.462, as -log10(km + 30) 0.466.
 """
 
 from __future__ import annotations
