@@ -19,6 +19,7 @@ data/sco_twinnings.csv), then prints:
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import resource
 import statistics
@@ -167,6 +168,8 @@ def main() -> None:
     import django
 
     django.setup()
+    # Each eager task's result would be logged at INFO (a line per block of the chord): only the figures are printed.
+    logging.getLogger("celery.app.trace").setLevel(logging.WARNING)
     import numpy as np
     from django.core.management import call_command
     from django.db import connection
