@@ -13,18 +13,21 @@ both_regional_centres, 0.489 with it; one pair is 0.002):
 - With it: the share of a city's partners in the other's country, fitted at zero (0.489); distance
   counted only when not both seats 0.487; at most five or seven of one country in the top ten 0.421,
   0.464.
-- With it, later: -|log(1 + degree_i) - log(1 + degree_j)| 0.478; partnerships joining a city's
-  region and the other's country 0.487; region_pair over the regions' numbers of cities 0.487; both
-  seats times their regions' partnerships 0.484, or times their partnerships 0.487; a capital with a
-  regional seat, fitted at zero (0.489); a seat's partnerships counted for the other city 0.491 (seed
-  2: 0.471 without it, 0.464 with it); paths of three partnerships, counted 0.480 or each step divided
-  by the middle city's partnerships 0.480; district seats counted apart for China 0.480; two regional
-  seats of China and Russia 0.480. Fit settings: 600 logit steps 0.484, two repeats of the inner splits
-  0.487, a tenth of the penalty 0.487. Each candidate lowered (or raised) by the mean of its own ten
-  best scores (hubness): 0.460 lowered by a quarter of it, 0.466 raised by a tenth. Other shapes of
-  size and distance: similar_scale capped at a tenfold gap 0.466; the smaller city's size in place of
-  the sum 0.487, the larger's 0.491; -sqrt(km / 1000) added 0.489; distance as -log10(km + 1000)
-  0.462, as -log10(km + 30) 0.466.
+- With it, later (recall with the variant, against 0.489):
+  - graph: -|log(1 + degree_i) - log(1 + degree_j)| 0.478; paths of three partnerships, counted 0.480,
+    or each step divided by the middle city's partnerships 0.480;
+  - regions: partnerships joining a city's region and the other's country 0.487; region_pair over the
+    regions' numbers of cities 0.487; both seats times their regions' partnerships 0.484;
+  - seats: both seats times their partnerships 0.487; a capital with a regional seat, fitted at zero
+    (0.489); a seat's partnerships counted for the other city 0.491 (seed 2: 0.464 against 0.471);
+    district seats counted apart for China 0.480; two regional seats of China and Russia 0.480;
+  - size and distance: similar_scale capped at a tenfold gap 0.466; the smaller city's size in place of
+    the sum 0.487, the larger's 0.491; -sqrt(km / 1000) added 0.489; distance as -log10(km + 1000)
+    0.462, as -log10(km + 30) 0.466;
+  - the fit: 600 logit steps 0.484; two repeats of the inner splits 0.487; a tenth of the penalty 0.487;
+  - hubness: each candidate lowered by a tenth of the mean of its own ten best scores 0.489, a quarter
+    0.460, raised
+    by a tenth of it 0.466.
 """
 
 from __future__ import annotations
