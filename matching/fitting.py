@@ -25,9 +25,8 @@ both_regional_centres, 0.489 with it; one pair is 0.002):
     the sum 0.487, the larger's 0.491; -sqrt(km / 1000) added 0.489; distance as -log10(km + 1000)
     0.462, as -log10(km + 30) 0.466;
   - the fit: 600 logit steps 0.484; two repeats of the inner splits 0.487; a tenth of the penalty 0.487;
-  - hubness: each candidate lowered by a tenth of the mean of its own ten best scores 0.489, a quarter
-    0.460, raised
-    by a tenth of it 0.466.
+  - hubness: each candidate lowered by a tenth of the mean of its own ten best scores 0.489, by a
+    quarter 0.460; raised by a tenth of it 0.466.
 """
 
 from __future__ import annotations
