@@ -136,20 +136,13 @@ def create_database_if_missing(connection: Any) -> None:
     """On a new machine the benchmark's PostgreSQL database does not exist yet: it is created, empty."""
     if connection.vendor != "postgresql":
         return
-    import psycopg2
     from psycopg2 import sql
 
+    from benchmarks import postgresql_server
+
     settings = connection.settings_dict
-    server = {
-        "host": settings["HOST"] or None,
-        "port": settings["PORT"] or None,
-        "user": settings["USER"] or None,
-        "password": settings["PASSWORD"] or None,
-    }
-    admin = psycopg2.connect(dbname="postgres", **server)
+    admin = postgresql_server(settings)
     try:
-        # CREATE DATABASE cannot run inside a transaction.
-        admin.autocommit = True
         with admin.cursor() as cursor:
             cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [settings["NAME"]])
             if cursor.fetchone() is None:

@@ -113,20 +113,14 @@ def pad_cities(total: int) -> int:
 def throwaway_postgresql_database(url: str) -> Iterator[str]:
     """A new, empty database on the server of `url`, dropped on the way out; yields its URL."""
     import environ
-    import psycopg2
+
+    from benchmarks import postgresql_server
 
     config = environ.Env.db_url_config(url)
     if "postgresql" not in config["ENGINE"]:
         sys.exit("--pad-cities needs DATABASE_URL to name a PostgreSQL server (postgres://...).")
     name = f"{config['NAME']}_padded_{secrets.token_hex(4)}"
-    server = psycopg2.connect(
-        dbname="postgres",
-        user=config.get("USER") or None,
-        password=config.get("PASSWORD") or None,
-        host=config.get("HOST") or None,
-        port=config.get("PORT") or None,
-    )
-    server.autocommit = True
+    server = postgresql_server(config)
     with server.cursor() as cursor:
         cursor.execute(f'CREATE DATABASE "{name}"')
     parts = urlsplit(url)
