@@ -33,7 +33,6 @@ class Cells:
     members: npt.NDArray[np.int64]
     indptr: npt.NDArray[np.int64]
     country: npt.NDArray[np.int64]
-    centre: npt.NDArray[np.float64]
     # Every city's unit vector and each cell's centre in float32, for the bounds' distances.
     unit32: npt.NDArray[np.float32]
     centre32: npt.NDArray[np.float32]
@@ -118,7 +117,6 @@ def cells_of(table: CityTable) -> Cells:
         members=members,
         indptr=indptr,
         country=unique[:, 0],
-        centre=centre,
         unit32=table.unit.astype(np.float32),
         centre32=centre.astype(np.float32),
         radius_km=np.maximum.reduceat(spread[members], starts) + RADIUS_MARGIN_KM,
