@@ -19,7 +19,8 @@ CITIES_PER_CELL = 4
 # Cells also split by population (log10 steps), so that size and similar scale bound tightly.
 POPULATION_BAND = 0.25
 CELL_DEGREES = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 45.0, 180.0)
-# near_partner's bound reads each cell's first partners one slot at a time, the others by cell.
+# near_partner's bound reads each cell's first partners one slot at a time (a slot: the s-th partner of every
+# cell with more than s), the others cell by cell.
 PARTNER_SLOTS = 4
 # Kilometres added to each cell's radius against arccos rounding near zero.
 RADIUS_MARGIN_KM = 1.0
@@ -94,11 +95,12 @@ def cells_of(table: CityTable) -> Cells:
             continue
         break
     of = of.reshape(-1).astype(np.int64)
-    # Cells with partners first (each part in key order): near_partner's bound works on those only, and a
-    # slice of the bounds is updated in place several times faster than scattered columns (measured).
-    partnered = np.bincount(of, weights=np.diff(table.indptr), minlength=len(unique)) > 0
+    # Cells with partners first, the most partnered first (then in key order): near_partner's bound works on
+    # those only, and on slices of them (the cells with more than s partners are a prefix): a slice of the
+    # bounds is updated in place several times faster than scattered columns (measured).
+    partners = np.bincount(of, weights=np.diff(table.indptr), minlength=len(unique))
     renumber = np.empty(len(unique), np.int64)
-    renumber[np.lexsort((np.arange(len(unique)), ~partnered))] = np.arange(len(unique))
+    renumber[np.lexsort((np.arange(len(unique)), -partners))] = np.arange(len(unique))
     of, unique = renumber[of], unique[np.argsort(renumber)]
     members = np.lexsort((np.arange(size), of))
     indptr = np.zeros(len(unique) + 1, np.int64)
@@ -208,14 +210,13 @@ class CellTerms:
     capital_any: npt.NDArray[np.float32]
     region_seat_any: npt.NDArray[np.float32]
     radius_km: npt.NDArray[np.float32]
-    # Cells with partners, and their partners' unit vectors (near_partner).
+    # Cells with partners (the first cells), and their partners' unit vectors (near_partner), slot by slot:
+    # the first partner of every cell with partners, then the second of every cell with two or more, and so
+    # on for PARTNER_SLOTS slots (slot s holds partner_slot_sizes[s] cells, a prefix: cells_of() puts the most
+    # partnered first); then the other partners of the cells with more, cell by cell from more_indptr.
     with_partners: npt.NDArray[np.int64]
     partner_units: npt.NDArray[np.float32]
-    # The first PARTNER_SLOTS partners of each cell with partners, as indices into partner_units (a cell with
-    # fewer repeats its last); the cells with more, and the indices of their other partners by cell.
-    partner_slots: npt.NDArray[np.int64]
-    more_partners: npt.NDArray[np.int64]
-    more_indices: npt.NDArray[np.int64]
+    partner_slot_sizes: npt.NDArray[np.int64]
     more_indptr: npt.NDArray[np.int64]
     # Whether any city has a topic (complementarity).
     topics: bool
@@ -248,9 +249,16 @@ def _cell_terms(table: CityTable, cells: Cells, w: dict[str, float], *, same_cou
     if not same_country:
         by_country[np.arange(len(table.country_codes))[:, None] == cells.country[None, :]] = -np.inf
     with_partners = np.flatnonzero(np.diff(cells.partners_indptr))
-    assert not len(with_partners) or with_partners[-1] == len(with_partners) - 1, "cells with partners come first"
     first, count = cells.partners_indptr[with_partners], np.diff(cells.partners_indptr)[with_partners]
-    more = np.flatnonzero(count > PARTNER_SLOTS)
+    assert not len(with_partners) or with_partners[-1] == len(with_partners) - 1, "cells with partners come first"
+    assert (np.diff(count) <= 0).all(), "the most partnered cells come first"
+    # Cells with more than s partners, for each slot s: -count ascends.
+    slot_sizes = np.searchsorted(-count, -np.arange(min(PARTNER_SLOTS, int(count.max(initial=0)))), side="left")
+    more = count > PARTNER_SLOTS
+    order = np.concatenate(
+        [first[:size] + slot for slot, size in enumerate(slot_sizes)]
+        + [ranges(first[more] + PARTNER_SLOTS, count[more] - PARTNER_SLOTS)]
+    )
     return CellTerms(
         weights=w,
         by_country=by_country.astype(np.float32),
@@ -261,10 +269,8 @@ def _cell_terms(table: CityTable, cells: Cells, w: dict[str, float], *, same_cou
         region_seat_any=cells.region_seat_any.astype(np.float32),
         radius_km=cells.radius_km.astype(np.float32),
         with_partners=with_partners,
-        partner_units=cells.unit32[cells.partners],
-        partner_slots=first[:, None] + np.minimum(np.arange(PARTNER_SLOTS)[None, :], count[:, None] - 1),
-        more_partners=more,
-        more_indices=ranges(first[more] + PARTNER_SLOTS, count[more] - PARTNER_SLOTS),
+        partner_units=cells.unit32[cells.partners[order]],
+        partner_slot_sizes=slot_sizes,
         more_indptr=np.concatenate([[0], np.cumsum(count[more] - PARTNER_SLOTS)]),
         topics=bool(w["complementarity"]) and bool(table.needs.any() or table.offers.any()),
     )

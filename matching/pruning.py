@@ -47,6 +47,7 @@ PROBE_GROUP = 16
 # many per row scored (measured at 100,000 cities: a threshold much nearer the final one, a tenth less work).
 PROBE_CELLS_BY_TOPICS = 128
 PROBE_PAIRS = 64
+PROBE_TOPICS = 3
 # The score margin kept below the threshold against float32 sums (the bounds') and rounding to SCORE_DECIMALS.
 SCORE_MARGIN = 1e-3
 # Past this share of all pairs left to score, the plain (rows, N) computation is cheaper.
@@ -122,40 +123,33 @@ def _pairs_in_cells(
 def _reaching_members(
     table: CityTable,
     cells: Cells,
-    rows: npt.NDArray[np.int64],
+    own: npt.NDArray[np.uint8],
     topic_filter: TopicFilter,
     weights: Mapping[str, float],
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """(local row, candidate) of every candidate whose cell's bound, with the cell's complementarity replaced by
-    the candidate's own, reaches its row's threshold: _pairs_in_cells() with a topic filter, over every cell.
+    the candidate's own (`own`, _own_topics()), reaches its row's threshold: _pairs_in_cells() with a topic
+    filter, over every cell.
 
-    Where the cells' unions of topics leave many cells in reach (topics many and spread), counting every
-    candidate's own topics with the row costs less than walking the chosen cells' members: a popcount per
-    pair over arrays laid out in the cells' member order, a few rows at a time, instead of index lists."""
+    Where the cells' unions of topics leave many cells in reach (topics many and spread), comparing every
+    candidate's own topics with what its cell needs costs less than walking the chosen cells' members: a byte
+    per pair in the cells' member order, a few rows at a time, instead of index lists."""
     bound, topics, threshold = topic_filter
     weight = float(weights["complementarity"])
-    cell_of_member, needs, offers, words = member_topics(table, cells)
-    one_word = table.needs.shape[1] <= 32
-    word, shift = topic_word(table)
+    sizes = np.diff(cells.indptr)
     step = max(1, MEMBER_CHUNK_BYTES // (8 * len(table)))
     found_local, found_member = [], []
-    for start in range(0, len(rows), step):
+    for start in range(0, len(own), step):
         chunk = slice(start, start + step)
-        row = rows[chunk, None]
         # The topics in common each cell's members need to reach the threshold: a small integer per cell, so
         # that each pair compares one byte (255: out of reach). Rounded down by a hair, which can only keep
         # a pair more; in float32, like the bounds.
         short = threshold[chunk, None].astype(np.float32) - bound[chunk] + topics[chunk]
         short *= np.float32(1.0 / weight)
         need = np.clip(np.ceil(short - np.float32(1e-4), out=short), 0, 255, out=short).astype(np.uint8)
-        if one_word:
-            own = np.bitwise_count(
-                (table.needs_bits[row] | (table.offers_bits[row] << np.uint64(shift))).astype(word) & words
-            )
-        else:
-            own = np.bitwise_count(table.needs_bits[row] & offers) + np.bitwise_count(table.offers_bits[row] & needs)
-        # np.take and flatnonzero: several times faster here than fancy indexing and a 2-d nonzero (measured).
-        local, member = np.divmod(np.flatnonzero(own >= np.take(need, cell_of_member, axis=1)), len(table))
+        # np.repeat (members come by cell) and flatnonzero: several times faster here than fancy indexing and a
+        # 2-d nonzero, and np.repeat a third faster than np.take by each member's cell (measured).
+        local, member = np.divmod(np.flatnonzero(own[chunk] >= np.repeat(need, sizes, axis=1)), len(table))
         found_local.append(local + start)
         found_member.append(member)
     return np.concatenate(found_local), cells.members[np.concatenate(found_member)]
@@ -219,15 +213,30 @@ def _best(
     return top, top_scores, np.bincount(local[keep], minlength=rows)
 
 
+def _row_then_descending(local: npt.NDArray[np.int64], score: npt.NDArray[np.float32]) -> npt.NDArray[np.uint64]:
+    """One integer per pair that sorts by row, then by score from the highest: the row in the high 32 bits, the
+    float32 score's bits, flipped to sort descending, in the low."""
+    bits = score.astype(np.float32).view(np.uint32).astype(np.uint64)
+    # Floats sort like these integers: a negative one with every bit flipped, any other with its sign bit set.
+    ascending = np.where(bits >> np.uint64(31), bits ^ np.uint64(0xFFFFFFFF), bits | np.uint64(0x80000000))
+    return (local.astype(np.uint64) << np.uint64(32)) | (np.uint64(0xFFFFFFFF) - ascending)
+
+
+def _best_of_each_row(
+    local: npt.NDArray[np.int64], score: npt.NDArray[np.float32], rows: int, count: int
+) -> npt.NDArray[np.int64]:
+    """Positions of the `count` highest scores of each row (ties: the earlier position), grouped by row."""
+    order = np.argsort(_row_then_descending(local, score), kind="stable")
+    place = np.arange(len(order)) - np.searchsorted(local[order], np.arange(rows))[local[order]]
+    return order[place < count]
+
+
 def _kth_best(
     local: npt.NDArray[np.int64], score: npt.NDArray[np.float32], rows: int, k: int
 ) -> npt.NDArray[np.float64]:
     """The k-th best score of each row (-inf where a row has fewer than k pairs), from one sort of one integer
     key per pair (row, then score descending) rather than _best()'s sort of three keys."""
-    bits = score.astype(np.float32).view(np.uint32).astype(np.uint64)
-    # Floats sort like these integers: a negative one with every bit flipped, any other with its sign bit set.
-    ascending = np.where(bits >> np.uint64(31), bits ^ np.uint64(0xFFFFFFFF), bits | np.uint64(0x80000000))
-    keys = np.sort((local.astype(np.uint64) << np.uint64(32)) | (np.uint64(0xFFFFFFFF) - ascending))
+    keys = np.sort(_row_then_descending(local, score))
     counts = np.bincount(local, minlength=rows)
     has = np.flatnonzero(counts >= k)
     kth = np.full(rows, -np.inf)
@@ -291,11 +300,67 @@ def _likeliest(
     at_highest = np.flatnonzero(reach == highest[group])
     best = at_highest[np.r_[True, group[at_highest][1:] != group[at_highest][:-1]]]
     # Then the best PROBE_PAIRS of each row.
-    order = np.lexsort((-highest, local[starts]))
-    best, row_of = best[order], local[starts][order]
-    place = np.arange(len(best)) - np.searchsorted(row_of, np.arange(len(rows)))[row_of]
-    keep = best[place < PROBE_PAIRS]
+    keep = best[_best_of_each_row(local[starts], highest, len(rows), PROBE_PAIRS)]
     return local[keep], candidate[keep]
+
+
+def _own_topics(table: CityTable, cells: Cells, rows: npt.NDArray[np.int64]) -> npt.NDArray[np.uint8]:
+    """(len(rows), N): the topics in common of each row city with every candidate, in the cells' member order
+    (complementarity's count), from one popcount per pair: arrays laid out by cell, so that a cell's bound is
+    read by its members in a row. Made once per block, for the probe and for the filter of the candidates."""
+    _cell_of_member, needs, offers, words = member_topics(table, cells)
+    own = np.empty((len(rows), len(table)), np.uint8)
+    step = max(1, MEMBER_CHUNK_BYTES // (8 * len(table)))
+    for start in range(0, len(rows), step):
+        row = rows[start : start + step, None]
+        if table.needs.shape[1] <= 32:
+            word, shift = topic_word(table)
+            row_word = (table.needs_bits[row] | (table.offers_bits[row] << np.uint64(shift))).astype(word)
+            np.bitwise_count(row_word & words, out=own[start : start + step])
+        else:
+            own[start : start + step] = np.bitwise_count(table.needs_bits[row] & offers) + np.bitwise_count(
+                table.offers_bits[row] & needs
+            )
+    return own
+
+
+def _most_in_common(
+    table: CityTable,
+    cells: Cells,
+    own: npt.NDArray[np.uint8],
+    bounds: tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]],
+    weights: Mapping[str, float],
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """The probe where topics are counted pair by pair: of the candidates with the most topics in common with
+    the row (`own`: at least PROBE_TOPICS, or one fewer where fewer than PROBE_PAIRS have that many), the
+    PROBE_PAIRS that reach highest: their cell's bound with the cell's complementarity replaced by their own.
+    Rows with too few such candidates (few topics of their own) get none here.
+
+    Where topics weigh (a matching topic is worth 1.5 standard deviations of the score), a row's best
+    candidates share the most topics with it: a threshold from them is near the final one (measured at
+    100,000 cities: three times fewer pairs scored after it than after the best members of the best cells)."""
+    bound, topics = bounds
+    rows = len(own)
+    step = max(1, MEMBER_CHUNK_BYTES // len(table))
+    found_local, found_member = [], []
+    for start in range(0, rows, step):
+        chunk = own[start : start + step]
+        # The most topics first (a few candidates in a thousand); one fewer only for the rows short of pairs.
+        local, member = np.divmod(np.flatnonzero(chunk >= PROBE_TOPICS), len(table))
+        short = np.flatnonzero(np.bincount(local, minlength=len(chunk)) < PROBE_PAIRS)
+        fewer_local, fewer_member = np.divmod(np.flatnonzero(chunk[short] == PROBE_TOPICS - 1), len(table))
+        fewer_local = short[fewer_local]
+        enough = np.bincount(np.concatenate([local, fewer_local]), minlength=len(chunk)) >= PROBE_PAIRS
+        keep, fewer_keep = enough[local], enough[fewer_local]
+        found_local += [local[keep] + start, fewer_local[fewer_keep] + start]
+        found_member += [member[keep], fewer_member[fewer_keep]]
+    local, member = np.concatenate(found_local), np.concatenate(found_member)
+    have = own[local, member]
+    cell_of_member = member_topics(table, cells)[0]
+    at = local * bound.shape[1] + cell_of_member[member]
+    reach = np.take(bound, at) - np.take(topics, at) + np.float32(weights["complementarity"]) * have
+    keep = _best_of_each_row(local, reach, rows, PROBE_PAIRS)
+    return local[keep], cells.members[member[keep]]
 
 
 def rank_arrays(
@@ -314,11 +379,24 @@ def rank_arrays(
     bound, topics = upper_bounds(table, cells, rows, weights, same_country=same_country)
     common = common_partners(table, rows)
     # First the cells with the highest bounds: their k-th best allowed score is a threshold.
-    by_topics = topics is not None and table.topic_bits
-    first = _probe_cells(bound, PROBE_CELLS_BY_TOPICS if by_topics else PROBE_CELLS) & np.isfinite(bound)
-    probe_pairs = _pairs_in_cells(table, cells, rows, first, weights)
-    if topics is not None and by_topics:
-        probe_pairs = _likeliest(table, cells, rows, probe_pairs, (bound, topics), weights)
+    if topics is not None and table.topic_bits:
+        own = _own_topics(table, cells, rows)
+        probe_pairs = _most_in_common(table, cells, own, (bound, topics), weights)
+        # Rows with few topics of their own: probed by cells, the likeliest member of each.
+        rest = np.flatnonzero(np.bincount(probe_pairs[0], minlength=count) < PROBE_PAIRS)
+        if len(rest):
+            first = _probe_cells(bound[rest], PROBE_CELLS_BY_TOPICS) & np.isfinite(bound[rest])
+            local, candidate = _likeliest(
+                table,
+                cells,
+                rows[rest],
+                _pairs_in_cells(table, cells, rows[rest], first, weights),
+                (bound[rest], topics[rest]),
+                weights,
+            )
+            probe_pairs = (np.concatenate([probe_pairs[0], rest[local]]), np.concatenate([probe_pairs[1], candidate]))
+    else:
+        probe_pairs = _pairs_in_cells(table, cells, rows, _probe_cells(bound) & np.isfinite(bound), weights)
     probed = _scored_pairs(table, cells, rows, probe_pairs, common, weights, same_country=same_country)
     threshold = _kth_best(probed[0], probed[2], count, k) - SCORE_MARGIN
     # Then every cell that can still reach it; where bounds are too loose to leave out much, every pair.
@@ -330,7 +408,7 @@ def rank_arrays(
     topic_filter = (bound, topics, threshold) if topics is not None and table.topic_bits else None
     many_chosen = in_chosen > FILTER_EVERY_ABOVE * count * len(table)
     if topic_filter is not None and many_chosen and np.isfinite(threshold).all():
-        local, candidate = _reaching_members(table, cells, rows, topic_filter, weights)
+        local, candidate = _reaching_members(table, cells, own, topic_filter, weights)
         if len(local) > DENSE_SHARE * count * len(table):
             table._pruning_fell_back = True  # type: ignore[attr-defined]
             return scoring.rank_arrays_dense(table, rows, k=k, weights=weights, same_country=same_country)
