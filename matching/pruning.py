@@ -12,8 +12,9 @@ the triangle inequality), the country pair (one country per cell).
 Partners in common are the one feature that no cell bound covers: the few candidates that share a
 partner with i are always scored exactly.
 
-For each row: score the likeliest members of a few cells of high bound exactly, take the k-th best
-allowed score as a threshold, then score exactly every candidate that can still reach it (minus a margin
+For each row: score exactly a few candidates likely to rank high (the members of a few cells of high bound;
+where topics are counted pair by pair, the candidates sharing the most topics with the row whose cells reach
+highest), take the k-th best allowed score as a threshold, then score exactly every candidate that can still reach it (minus a margin
 far above float rounding): the members of the cells whose bound reaches it, or, where topics are many
 and spread (cells' unions of topics then bound loosely), every candidate whose cell's bound with its
 own topics in place of the cell's union reaches it. A candidate left out scores below the threshold,
@@ -43,11 +44,13 @@ from matching.table import CityTable, ranges, topics_in_common
 # Cells scored first, to find the threshold (their every member), chosen among groups of neighbouring cells.
 PROBE_CELLS = 32
 PROBE_GROUP = 16
-# Where topics are counted pair by pair: more cells probed, the likeliest member of each, and of those this
-# many per row scored (measured at 100,000 cities: a threshold much nearer the final one, a tenth less work).
-PROBE_CELLS_BY_TOPICS = 128
+# Where topics are counted pair by pair, this many pairs per row are scored first: of the candidates with at
+# least PROBE_TOPICS topics in common with the row (or one fewer), those whose cells' bounds reach highest. A
+# row with too few such candidates probes PROBE_CELLS_BY_TOPICS cells, the likeliest member of each (measured
+# at 100,000 cities: more cells than without topics give a threshold much nearer the final one).
 PROBE_PAIRS = 64
 PROBE_TOPICS = 3
+PROBE_CELLS_BY_TOPICS = 128
 # The score margin kept below the threshold against float32 sums (the bounds') and rounding to SCORE_DECIMALS.
 SCORE_MARGIN = 1e-3
 # Past this share of all pairs left to score, the plain (rows, N) computation is cheaper.
@@ -359,8 +362,8 @@ def _most_in_common(
     cell_of_member = member_topics(table, cells)[0]
     at = local * bound.shape[1] + cell_of_member[member]
     reach = np.take(bound, at) - np.take(topics, at) + np.float32(weights["complementarity"]) * have
-    keep = _best_of_each_row(local, reach, rows, PROBE_PAIRS)
-    return local[keep], cells.members[member[keep]]
+    best = _best_of_each_row(local, reach, rows, PROBE_PAIRS)
+    return local[best], cells.members[member[best]]
 
 
 def rank_arrays(
