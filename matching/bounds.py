@@ -90,7 +90,7 @@ def _upper_bounds(
         else:
             needs, offers = table.needs_f[rows].astype(np.float64), table.offers_f[rows].astype(np.float64)
             common = needs @ cells.offers_any.T + offers @ cells.needs_any.T
-        topics[:] = w["complementarity"] * common
+        np.multiply(common, np.float32(w["complementarity"]), out=topics)
         bound += topics
     if w["similar_scale"]:
         gap = np.maximum(lp - terms.log_population_max, terms.log_population_min - lp)
