@@ -10,7 +10,7 @@ import numpy as np
 import numpy.typing as npt
 
 from matching import scoring
-from matching.cells import Cells, CellTerms, cell_terms
+from matching.cells import Cells, CellTerms, cell_terms, row_words
 from matching.table import EARTH_RADIUS_KM, CityTable, ranges
 
 # The bounds find distances from float32 cosines of unit vectors, raised by this much (above float32's rounding
@@ -82,8 +82,11 @@ def _upper_bounds(
     if w["near_partner"]:
         _add_near_partner_bound(table, cells, rows, terms, bound)
     if topics is not None:
-        if table.topic_bits:
-            # The same counts as the products below, from popcounts (the products cost more than the rest).
+        if table.topic_bits and table.needs.shape[1] <= 32:
+            # The same counts as the products below, from one popcount per pair (topic_word()).
+            common = np.bitwise_count(row_words(table, rows)[:, None] & cells.words)
+        elif table.topic_bits:
+            # The same from two popcounts (the products cost more than the rest of the bounds).
             common = np.bitwise_count(table.needs_bits[rows][:, None] & cells.offers_bits) + np.bitwise_count(
                 table.offers_bits[rows][:, None] & cells.needs_bits
             )
@@ -93,8 +96,12 @@ def _upper_bounds(
         np.multiply(common, np.float32(w["complementarity"]), out=topics)
         bound += topics
     if w["similar_scale"]:
-        gap = np.maximum(lp - terms.log_population_max, terms.log_population_min - lp)
-        bound -= w["similar_scale"] * np.maximum(gap, np.float32(0.0), out=gap)
+        # -w * the gap from the row's size to the cell's nearest, max(x, low) - min(x, high) at the row's x:
+        # four passes where the gap's own expression makes six.
+        size = w["similar_scale"] * lp
+        part = np.maximum(size, terms.similar_scale_low)
+        bound -= part
+        bound += np.minimum(size, terms.similar_scale_high, out=part)
     if w["distance"]:
         bound += _distance_term(cells.unit32[rows] @ cells.centre32.T, w["distance"], terms.radius_km)
     if w["partners_in_country"]:
@@ -129,12 +136,12 @@ def _add_near_partner_bound(
     Either way of near_partner is bounded: from the row to its members' partners (exact: the
     nearest of all the cell's partners), and from the members to the row's partners (the distance
     from each partner to the cell's centre, minus the cell's radius). Most rows have no partner and most
-    cells none either: their term is the one of NO_PARTNER_KM, added to every such cell at once, and only
+    cells none either: their term is the one of NO_PARTNER_KM, in the cells' part of the bound (cell_terms()), and only
     the cells with partners (and the rows with partners) are worked out."""
     weight = terms.weights["near_partner"]
     far = np.float32(-weight * np.log10(scoring.NO_PARTNER_KM + 100.0))
     has = len(terms.with_partners)
-    bound[:, has:] += far
+    # The cells without partners have the term of NO_PARTNER_KM already (in terms.by_country).
     near = np.full((len(rows), has), far, np.float32)
     if has:
         # The nearest partner of each cell is the one of highest cosine: the cosines are reduced per cell (a few

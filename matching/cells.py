@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from matching.scoring import FEATURES
+from matching.scoring import FEATURES, NO_PARTNER_KM
 from matching.table import EARTH_RADIUS_KM, CityTable, ranges
 
 # Cells hold at least this many cities on average: (rows, cells) bounds stay small, cells stay tight.
@@ -58,9 +58,10 @@ class Cells:
     partners_indptr: npt.NDArray[np.int64]
     needs_any: npt.NDArray[np.float64]
     offers_any: npt.NDArray[np.float64]
-    # The same unions as bits (the first 64 topics).
+    # The same unions as bits (the first 64 topics), and as one word per cell (candidate_words(): up to 32 topics).
     needs_bits: npt.NDArray[np.uint64]
     offers_bits: npt.NDArray[np.uint64]
+    words: npt.NDArray[Any]
     # The pairs never suggested, as sorted keys (city * N + candidate): an unfinished or active agreement
     # (both ways), a dismissal (one way).
     blocked_keys: npt.NDArray[np.int64]
@@ -112,6 +113,8 @@ def cells_of(table: CityTable) -> Cells:
     log_population = table.log_population.astype(np.float64)[members]
     degree = np.diff(table.indptr)
     region_cells, region_cells_value, region_cells_indptr = _region_reach(table, of, len(unique))
+    needs_bits = np.bitwise_or.reduceat(table.needs_bits[members], starts)
+    offers_bits = np.bitwise_or.reduceat(table.offers_bits[members], starts)
     partners_indptr = np.zeros(len(unique) + 1, np.int64)
     np.cumsum(np.bincount(of, weights=degree, minlength=len(unique)).astype(np.int64), out=partners_indptr[1:])
     cells = Cells(
@@ -139,8 +142,9 @@ def cells_of(table: CityTable) -> Cells:
         partners_indptr=partners_indptr,
         needs_any=np.logical_or.reduceat(table.needs[members], starts, axis=0).astype(np.float64),
         offers_any=np.logical_or.reduceat(table.offers[members], starts, axis=0).astype(np.float64),
-        needs_bits=np.bitwise_or.reduceat(table.needs_bits[members], starts),
-        offers_bits=np.bitwise_or.reduceat(table.offers_bits[members], starts),
+        needs_bits=needs_bits,
+        offers_bits=offers_bits,
+        words=candidate_words(table, needs_bits, offers_bits),
         blocked_keys=_sorted_keys(table.blocked, size, both_ways=True),
         dismissed_keys=_sorted_keys(table.dismissed, size, both_ways=False),
     )
@@ -203,9 +207,10 @@ class CellTerms:
     # The terms that depend on the row's country and the cell only: a (countries, cells) table, one row
     # gathered per city (-inf for the row's own country, unless asked).
     by_country: npt.NDArray[np.float32]
-    # The cells' figures the bounds combine with each row's, in float32 like the bounds.
-    log_population_min: npt.NDArray[np.float32]
-    log_population_max: npt.NDArray[np.float32]
+    # The cells' figures the bounds combine with each row's, in float32 like the bounds: the smallest and largest
+    # log population, times similar_scale's weight, ...
+    similar_scale_low: npt.NDArray[np.float32]
+    similar_scale_high: npt.NDArray[np.float32]
     log_degree_max: npt.NDArray[np.float32]
     capital_any: npt.NDArray[np.float32]
     region_seat_any: npt.NDArray[np.float32]
@@ -246,9 +251,11 @@ def _cell_terms(table: CityTable, cells: Cells, w: dict[str, float], *, same_cou
         + w["regional_centre"] * cells.region_seat_any
         + w["district_centre"] * cells.district_seat_any
     )
+    with_partners = np.flatnonzero(np.diff(cells.partners_indptr))
+    # near_partner's term for the cells without partners: a member's nearest partner is the row's (bounds.py).
+    by_country[:, len(with_partners) :] += -w["near_partner"] * np.log10(NO_PARTNER_KM + 100.0)
     if not same_country:
         by_country[np.arange(len(table.country_codes))[:, None] == cells.country[None, :]] = -np.inf
-    with_partners = np.flatnonzero(np.diff(cells.partners_indptr))
     first, count = cells.partners_indptr[with_partners], np.diff(cells.partners_indptr)[with_partners]
     assert not len(with_partners) or with_partners[-1] == len(with_partners) - 1, "cells with partners come first"
     assert (np.diff(count) <= 0).all(), "the most partnered cells come first"
@@ -262,8 +269,8 @@ def _cell_terms(table: CityTable, cells: Cells, w: dict[str, float], *, same_cou
     return CellTerms(
         weights=w,
         by_country=by_country.astype(np.float32),
-        log_population_min=cells.log_population_min.astype(np.float32),
-        log_population_max=cells.log_population_max.astype(np.float32),
+        similar_scale_low=(w["similar_scale"] * cells.log_population_min).astype(np.float32),
+        similar_scale_high=(w["similar_scale"] * cells.log_population_max).astype(np.float32),
         log_degree_max=cells.log_degree_max.astype(np.float32),
         capital_any=cells.capital_any.astype(np.float32),
         region_seat_any=cells.region_seat_any.astype(np.float32),
@@ -283,6 +290,20 @@ def topic_word(table: CityTable) -> tuple[type[np.unsignedinteger[Any]], int]:
     return (np.uint32, 16) if table.needs.shape[1] <= 16 else (np.uint64, 32)
 
 
+def row_words(table: CityTable, rows: npt.NDArray[np.int64]) -> npt.NDArray[Any]:
+    """The row cities' needs and offers as topic words (topic_word()), to AND with candidate_words()."""
+    word, shift = topic_word(table)
+    return (table.needs_bits[rows] | (table.offers_bits[rows] << np.uint64(shift))).astype(word)
+
+
+def candidate_words(
+    table: CityTable, needs: npt.NDArray[np.uint64], offers: npt.NDArray[np.uint64]
+) -> npt.NDArray[Any]:
+    """Candidates' (or cells') needs and offers as topic words, offers where a row's needs are (topic_word())."""
+    word, shift = topic_word(table)
+    return (offers | (needs << np.uint64(shift))).astype(word)
+
+
 def member_topics(
     table: CityTable, cells: Cells
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.uint64], npt.NDArray[np.uint64], npt.NDArray[Any]]:
@@ -291,12 +312,7 @@ def member_topics(
     cached: tuple[Any, ...] | None = getattr(table, "_member_topics", None)
     if cached is None:
         needs, offers = table.needs_bits[cells.members], table.offers_bits[cells.members]
-        word, shift = topic_word(table)
-        cached = (
-            np.repeat(np.arange(len(cells)), np.diff(cells.indptr)),
-            needs,
-            offers,
-            (offers | (needs << np.uint64(shift))).astype(word),
-        )
+        cell_of_member = np.repeat(np.arange(len(cells)), np.diff(cells.indptr))
+        cached = (cell_of_member, needs, offers, candidate_words(table, needs, offers))
         table._member_topics = cached  # type: ignore[attr-defined]
     return cached

@@ -37,7 +37,7 @@ import numpy.typing as npt
 
 from matching import scoring
 from matching.bounds import upper_bounds
-from matching.cells import Cells, cells_of, member_topics, topic_word
+from matching.cells import Cells, cells_of, member_topics, row_words
 from matching.scoring import FEATURES, TopArrays
 from matching.table import CityTable, ranges, topics_in_common
 
@@ -318,9 +318,7 @@ def _own_topics(table: CityTable, cells: Cells, rows: npt.NDArray[np.int64]) -> 
     for start in range(0, len(rows), step):
         row = rows[start : start + step, None]
         if table.needs.shape[1] <= 32:
-            word, shift = topic_word(table)
-            row_word = (table.needs_bits[row] | (table.offers_bits[row] << np.uint64(shift))).astype(word)
-            np.bitwise_count(row_word & words, out=own[start : start + step])
+            np.bitwise_count(row_words(table, row) & words, out=own[start : start + step])
         else:
             own[start : start + step] = np.bitwise_count(table.needs_bits[row] & offers) + np.bitwise_count(
                 table.offers_bits[row] & needs
