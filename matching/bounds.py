@@ -10,7 +10,7 @@ import numpy as np
 import numpy.typing as npt
 
 from matching import scoring
-from matching.cells import Cells, CellTerms, cell_terms, row_words
+from matching.cells import Cells, CellTerms, cell_terms
 from matching.table import EARTH_RADIUS_KM, CityTable, ranges
 
 # The bounds find distances from float32 cosines of unit vectors, raised by this much (above float32's rounding
@@ -23,10 +23,16 @@ BOUND_CHUNK_BYTES = 1024 * 1024
 
 
 def upper_bounds(
-    table: CityTable, cells: Cells, rows: npt.NDArray[np.int64], weights: Mapping[str, float], *, same_country: bool
-) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32] | None]:
-    """(len(rows), cells): no member of the cell scores above this for the row city, partners in common aside;
-    and the part of it that complementarity adds (None when it adds nothing).
+    table: CityTable,
+    cells: Cells,
+    rows: npt.NDArray[np.int64],
+    weights: Mapping[str, float],
+    *,
+    same_country: bool,
+    topics: bool = True,
+) -> npt.NDArray[np.float32]:
+    """(len(rows), cells): no member of the cell scores above this for the row city, partners in common aside,
+    and complementarity aside unless `topics` (where the caller counts each candidate's own topics instead).
 
     In float32, whose rounding (a few millionths over the sum of the terms) stays far within pruning.SCORE_MARGIN:
     four times faster than float64 (measured), half the memory to stream. Distances come from float32
@@ -38,11 +44,10 @@ def upper_bounds(
     terms = cell_terms(table, cells, weights, same_country=same_country)
     step = max(1, BOUND_CHUNK_BYTES // (8 * len(cells)))
     bound = np.empty((len(rows), len(cells)), np.float32)
-    topics = np.zeros(bound.shape, np.float32) if terms.topics else None
     for start in range(0, len(rows), step):
         chunk = slice(start, start + step)
-        bound[chunk] = _upper_bounds(table, cells, rows[chunk], terms, None if topics is None else topics[chunk])
-    return bound, topics
+        bound[chunk] = _upper_bounds(table, cells, rows[chunk], terms, topics=topics and terms.topics)
+    return bound
 
 
 def _upper_bounds(
@@ -50,10 +55,10 @@ def _upper_bounds(
     cells: Cells,
     rows: npt.NDArray[np.int64],
     terms: CellTerms,
-    topics: npt.NDArray[np.float32] | None,
+    *,
+    topics: bool,
 ) -> npt.NDArray[np.float32]:
-    """upper_bounds() of a few rows, one term per feature; complementarity's part also written into `topics`.
-    (Python floats times float32 arrays stay float32.)"""
+    """upper_bounds() of a few rows, one term per feature (Python floats times float32 arrays stay float32)."""
     w = terms.weights
     lp = table.log_population[rows][:, None]
     ld = table.log_degree[rows][:, None]
@@ -81,20 +86,11 @@ def _upper_bounds(
         bound += w["capitals"] * table.capital_f[rows][:, None] * terms.capital_any
     if w["near_partner"]:
         _add_near_partner_bound(table, cells, rows, terms, bound)
-    if topics is not None:
-        if table.topic_bits and table.needs.shape[1] <= 32:
-            # The same counts as the products below, from one popcount per pair (topic_word()).
-            common = np.bitwise_count(row_words(table, rows)[:, None] & cells.words)
-        elif table.topic_bits:
-            # The same from two popcounts (the products cost more than the rest of the bounds).
-            common = np.bitwise_count(table.needs_bits[rows][:, None] & cells.offers_bits) + np.bitwise_count(
-                table.offers_bits[rows][:, None] & cells.needs_bits
-            )
-        else:
-            needs, offers = table.needs_f[rows].astype(np.float64), table.offers_f[rows].astype(np.float64)
-            common = needs @ cells.offers_any.T + offers @ cells.needs_any.T
-        np.multiply(common, np.float32(w["complementarity"]), out=topics)
-        bound += topics
+    if topics:
+        # Topics the row needs that a member offers and the other way, at most: with the union of the members'.
+        # (Up to 64 topics, pruning.py counts each candidate's own instead, from popcounts.)
+        needs, offers = table.needs_f[rows].astype(np.float64), table.offers_f[rows].astype(np.float64)
+        bound += (w["complementarity"] * (needs @ cells.offers_any.T + offers @ cells.needs_any.T)).astype(np.float32)
     if w["similar_scale"]:
         # -w * the gap from the row's size to the cell's nearest, max(x, low) - min(x, high) at the row's x:
         # four passes where the gap's own expression makes six.

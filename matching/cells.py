@@ -58,10 +58,6 @@ class Cells:
     partners_indptr: npt.NDArray[np.int64]
     needs_any: npt.NDArray[np.float64]
     offers_any: npt.NDArray[np.float64]
-    # The same unions as bits (the first 64 topics), and as one word per cell (candidate_words(): up to 32 topics).
-    needs_bits: npt.NDArray[np.uint64]
-    offers_bits: npt.NDArray[np.uint64]
-    words: npt.NDArray[Any]
     # The pairs never suggested, as sorted keys (city * N + candidate): an unfinished or active agreement
     # (both ways), a dismissal (one way).
     blocked_keys: npt.NDArray[np.int64]
@@ -113,8 +109,6 @@ def cells_of(table: CityTable) -> Cells:
     log_population = table.log_population.astype(np.float64)[members]
     degree = np.diff(table.indptr)
     region_cells, region_cells_value, region_cells_indptr = _region_reach(table, of, len(unique))
-    needs_bits = np.bitwise_or.reduceat(table.needs_bits[members], starts)
-    offers_bits = np.bitwise_or.reduceat(table.offers_bits[members], starts)
     partners_indptr = np.zeros(len(unique) + 1, np.int64)
     np.cumsum(np.bincount(of, weights=degree, minlength=len(unique)).astype(np.int64), out=partners_indptr[1:])
     cells = Cells(
@@ -142,9 +136,6 @@ def cells_of(table: CityTable) -> Cells:
         partners_indptr=partners_indptr,
         needs_any=np.logical_or.reduceat(table.needs[members], starts, axis=0).astype(np.float64),
         offers_any=np.logical_or.reduceat(table.offers[members], starts, axis=0).astype(np.float64),
-        needs_bits=needs_bits,
-        offers_bits=offers_bits,
-        words=candidate_words(table, needs_bits, offers_bits),
         blocked_keys=_sorted_keys(table.blocked, size, both_ways=True),
         dismissed_keys=_sorted_keys(table.dismissed, size, both_ways=False),
     )

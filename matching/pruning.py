@@ -4,23 +4,24 @@ cells that can still reach a city's top k scored pair by pair.
 Candidates are grouped into cells of one country, one square of latitude and longitude, one band of
 population and one kind of seat (none, a district's, a region's or the capital). For a row city i and
 a cell g, every feature of the score in matching/scoring.py is bounded from above by what the cell's
-members can reach at best: the cell's largest population, degree and partners per country, the union
-of its topics, whether one is the seat of a region or a district (for a pair of regional seats, the
-row's own seat times the cell's), the most partnered region pair among its members' regions, the
-closest its members can be to i (the distance from i to the cell's centre minus the cell's radius, by
-the triangle inequality), the country pair (one country per cell).
-Partners in common are the one feature that no cell bound covers: the few candidates that share a
-partner with i are always scored exactly.
+members can reach at best: the cell's largest population, degree and partners per country, whether
+one is the seat of a region or a district (for a pair of regional seats, the row's own seat times the
+cell's), the most partnered region pair among its members' regions, the closest its members can be to
+i (the distance from i to the cell's centre minus the cell's radius, by the triangle inequality), the
+country pair (one country per cell). Complementarity is counted for each candidate itself where topics
+fit in 64 bits (a popcount per pair: a cell's union of topics bounds loosely where topics are many and
+spread), and bounded by that union beyond. Partners in common are the one feature that no cell bound
+covers: the few candidates that share a partner with i are always scored exactly.
 
 For each row: score exactly a few candidates likely to rank high (the members of a few cells of high bound;
 where topics are counted pair by pair, the candidates sharing the most topics with the row whose cells reach
 highest), take the k-th best allowed score as a threshold, then score exactly every candidate that can still
 reach it (minus a margin far above float rounding): the members of the cells whose bound reaches it, or,
-where topics are many and spread (cells' unions of topics then bound loosely), every candidate whose cell's
-bound with its own topics in place of the cell's union reaches it. A candidate left out scores below the
-threshold, so below k allowed candidates already found: the top k, ties to the lower position included, is the
-one a full (rows, N) computation gives. The work is (rows, cells) bounds in float32, a few byte-wide
-operations per (row, candidate) at most, and the pairs kept, not (rows, N) scores of every feature.
+with topics counted pair by pair, every candidate whose cell's bound plus its own topics reaches it. A
+candidate left out scores below the threshold, so below k allowed candidates already found: the top k, ties
+to the lower position included, is the one a full (rows, N) computation gives. The work is (rows, cells)
+bounds in float32, a few byte-wide operations per (row, candidate) at most, and the pairs kept, not (rows, N)
+scores of every feature.
 
 The bounds need weights at or above zero (what the fit keeps); other weights fall back to the full
 computation. The cells are made in matching/cells.py, their bounds in matching/bounds.py; this module
@@ -37,7 +38,7 @@ import numpy.typing as npt
 
 from matching import scoring
 from matching.bounds import upper_bounds
-from matching.cells import Cells, cells_of, member_topics, row_words
+from matching.cells import Cells, cell_terms, cells_of, member_topics, row_words
 from matching.scoring import FEATURES, TopArrays
 from matching.table import CityTable, ranges, topics_in_common
 
@@ -55,18 +56,9 @@ PROBE_CELLS_BY_TOPICS = 128
 SCORE_MARGIN = 1e-3
 # Past this share of all pairs left to score, the plain (rows, N) computation is cheaper.
 DENSE_SHARE = 0.05
-# The same, counted before the members of the chosen cells are filtered on their own topics (a cheap step).
-FILTERED_SHARE = 0.5
-# Past this share of all pairs in the chosen cells, every candidate's topics are counted with its row at once
-# (a few operations per pair, in memory order) rather than the chosen cells' members walked (a few dozen).
-FILTER_EVERY_ABOVE = 0.05
-# Rows at a time of that count: as many as make (rows, N) arrays of this size (at 100,000 cities, five rows:
-# a few percent faster than one; measured).
+# Where topics are counted pair by pair, rows at a time: as many as make (rows, N) arrays of this size (at
+# 100,000 cities, five rows: a few percent faster than one; measured).
 MEMBER_CHUNK_BYTES = 4 * 1024 * 1024
-
-
-# A block's bounds, their complementarity part and each row's threshold (see rank_arrays).
-TopicFilter = tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], npt.NDArray[np.float64]]
 
 
 @dataclass(frozen=True)
@@ -96,51 +88,31 @@ def _member_of(sorted_keys: npt.NDArray[np.int64], keys: npt.NDArray[np.int64]) 
     return sorted_keys[where] == keys
 
 
-def _pairs_in_cells(
-    table: CityTable,
-    cells: Cells,
-    rows: npt.NDArray[np.int64],
-    chosen: npt.NDArray[np.bool_],
-    weights: Mapping[str, float],
-    topic_filter: TopicFilter | None = None,
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    """(local row, candidate) of every member of the chosen cells.
-
-    With `topic_filter` (bounds, their complementarity part, thresholds per row), a member of a chosen
-    cell is kept only if the cell's bound, with the cell's complementarity replaced by the member's
-    own (topics as bits, counted with popcount), still reaches its row's threshold."""
+def _pairs_in_cells(cells: Cells, chosen: npt.NDArray[np.bool_]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """(local row, candidate) of every member of the chosen cells."""
     # flatnonzero: several times faster than a 2-d nonzero (measured).
     local, cell = np.divmod(np.flatnonzero(chosen), chosen.shape[1])
     lengths = cells.indptr[cell + 1] - cells.indptr[cell]
-    candidate = cells.members[ranges(cells.indptr[cell], lengths)]
-    if topic_filter is None:
-        return np.repeat(local, lengths), candidate
-    bound, topics, threshold = topic_filter
-    rest = np.repeat(bound[local, cell] - topics[local, cell], lengths)
-    local = np.repeat(local, lengths)
-    row_of = rows[local]
-    own = topics_in_common(table, row_of, candidate)
-    reach = rest + float(weights["complementarity"]) * own >= threshold[local]
-    return local[reach], candidate[reach]
+    return np.repeat(local, lengths), cells.members[ranges(cells.indptr[cell], lengths)]
 
 
 def _reaching_members(
     table: CityTable,
     cells: Cells,
     own: npt.NDArray[np.uint8],
-    topic_filter: TopicFilter,
+    bound: npt.NDArray[np.float32],
+    threshold: npt.NDArray[np.float64],
     weights: Mapping[str, float],
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    """(local row, candidate) of every candidate whose cell's bound, with the cell's complementarity replaced by
-    the candidate's own (`own`, _own_topics()), reaches its row's threshold: _pairs_in_cells() with a topic
-    filter, over every cell.
+    """(local row, candidate) of every candidate whose cell's bound (complementarity left out), plus its own
+    topics in common with the row (`own`, _own_topics()), reaches the row's threshold.
 
-    Where the cells' unions of topics leave many cells in reach (topics many and spread), comparing every
-    candidate's own topics with what its cell needs costs less than walking the chosen cells' members: a byte
-    per pair in the cells' member order, a few rows at a time, instead of index lists."""
-    bound, topics, threshold = topic_filter
-    weight = float(weights["complementarity"])
+    Compared over every candidate at once: a byte per pair in the cells' member order, a few rows at a time,
+    rather than the members of the cells within reach walked by index lists (a few dozen operations each;
+    with topics many and spread, a cell's union of topics would leave most cells within reach)."""
     sizes = np.diff(cells.indptr)
+    # A row with no threshold (fewer than k candidates probed) takes every candidate of another country.
+    threshold = np.maximum(threshold, -1e30).astype(np.float32)
     step = max(1, MEMBER_CHUNK_BYTES // (8 * len(table)))
     found_local, found_member = [], []
     for start in range(0, len(own), step):
@@ -148,8 +120,8 @@ def _reaching_members(
         # The topics in common each cell's members need to reach the threshold: a small integer per cell, so
         # that each pair compares one byte (255: out of reach). Rounded down by a hair, which can only keep
         # a pair more; in float32, like the bounds.
-        short = threshold[chunk, None].astype(np.float32) - bound[chunk] + topics[chunk]
-        short *= np.float32(1.0 / weight)
+        short = threshold[chunk, None] - bound[chunk]
+        short *= np.float32(1.0 / weights["complementarity"])
         need = np.clip(np.ceil(short - np.float32(1e-4), out=short), 0, 255, out=short).astype(np.uint8)
         # np.repeat (members come by cell) and flatnonzero: several times faster here than fancy indexing and a
         # 2-d nonzero, and np.repeat a third faster than np.take by each member's cell (measured).
@@ -279,12 +251,12 @@ def _likeliest(
     cells: Cells,
     rows: npt.NDArray[np.int64],
     pairs: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]],
-    bounds: tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]],
+    bound: npt.NDArray[np.float32],
     weights: Mapping[str, float],
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """Of the probe cells' members (`pairs`, grouped by row and cell), the likeliest of each cell, and of those
-    the PROBE_PAIRS of each row that reach highest: a member reaches its cell's bound with the cell's
-    complementarity replaced by its own (`bounds`: the bounds and their complementarity part).
+    the PROBE_PAIRS of each row that reach highest: a member reaches its cell's bound (complementarity left
+    out) plus its own topics in common with the row.
 
     The probe's cells hold thousands of members per row, most far below their cell's bound: one good member
     from each of many cells gives a threshold near the final one for a fraction of the scoring (the threshold
@@ -293,10 +265,8 @@ def _likeliest(
     if not len(local):
         return pairs
     own = topics_in_common(table, rows[local], candidate)
-    bound, topics = bounds
     cell = cells.of[candidate]
-    at = local * bound.shape[1] + cell
-    reach = np.take(bound, at) - np.take(topics, at) + np.float32(weights["complementarity"]) * own
+    reach = np.take(bound, local * bound.shape[1] + cell) + np.float32(weights["complementarity"]) * own
     # Each (row, cell) group's first member of the highest reach.
     starts = np.flatnonzero(np.r_[True, (local[1:] != local[:-1]) | (cell[1:] != cell[:-1])])
     highest = np.maximum.reduceat(reach, starts)
@@ -330,18 +300,17 @@ def _most_in_common(
     table: CityTable,
     cells: Cells,
     own: npt.NDArray[np.uint8],
-    bounds: tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]],
+    bound: npt.NDArray[np.float32],
     weights: Mapping[str, float],
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """The probe where topics are counted pair by pair: of the candidates with the most topics in common with
     the row (`own`: at least PROBE_TOPICS, or one fewer where fewer than PROBE_PAIRS have that many), the
-    PROBE_PAIRS that reach highest: their cell's bound with the cell's complementarity replaced by their own.
+    PROBE_PAIRS that reach highest: their cell's bound (complementarity left out) plus their own topics.
     Rows with too few such candidates (few topics of their own) get none here.
 
     Where topics weigh (a matching topic is worth 1.5 standard deviations of the score), a row's best
     candidates share the most topics with it: a threshold from them is near the final one (measured at
     100,000 cities: three times fewer pairs scored after it than after the best members of the best cells)."""
-    bound, topics = bounds
     rows = len(own)
     step = max(1, MEMBER_CHUNK_BYTES // len(table))
     found_local, found_member = [], []
@@ -360,7 +329,7 @@ def _most_in_common(
     have = own[local, member]
     cell_of_member = member_topics(table, cells)[0]
     at = local * bound.shape[1] + cell_of_member[member]
-    reach = np.take(bound, at) - np.take(topics, at) + np.float32(weights["complementarity"]) * have
+    reach = np.take(bound, at) + np.float32(weights["complementarity"]) * have
     best = _best_of_each_row(local, reach, rows, PROBE_PAIRS)
     return local[best], cells.members[member[best]]
 
@@ -378,50 +347,39 @@ def rank_arrays(
         return scoring.rank_arrays_dense(table, rows, k=k, weights=weights, same_country=same_country)
     cells = cells_of(table)
     count = len(rows)
-    bound, topics = upper_bounds(table, cells, rows, weights, same_country=same_country)
+    # Up to 64 topics, every candidate's own topics in common with the row are counted (popcounts): the cells'
+    # bounds leave complementarity out, and the probe and the filter add each candidate's own. A cell's union
+    # of topics would bound it loosely where topics are many and spread.
+    by_topics = table.topic_bits and cell_terms(table, cells, weights, same_country=same_country).topics
+    bound = upper_bounds(table, cells, rows, weights, same_country=same_country, topics=not by_topics)
     common = common_partners(table, rows)
-    # First the cells with the highest bounds: their k-th best allowed score is a threshold.
-    if topics is not None and table.topic_bits:
+    # First a few candidates likely to rank high: their k-th best allowed score is a threshold.
+    if by_topics:
         own = _own_topics(table, cells, rows)
-        probe_pairs = _most_in_common(table, cells, own, (bound, topics), weights)
+        probe_pairs = _most_in_common(table, cells, own, bound, weights)
         # Rows with few topics of their own: probed by cells, the likeliest member of each.
         rest = np.flatnonzero(np.bincount(probe_pairs[0], minlength=count) < PROBE_PAIRS)
         if len(rest):
             first = _probe_cells(bound[rest], PROBE_CELLS_BY_TOPICS) & np.isfinite(bound[rest])
-            local, candidate = _likeliest(
-                table,
-                cells,
-                rows[rest],
-                _pairs_in_cells(table, cells, rows[rest], first, weights),
-                (bound[rest], topics[rest]),
-                weights,
-            )
+            local, candidate = _likeliest(table, cells, rows[rest], _pairs_in_cells(cells, first), bound[rest], weights)
             probe_pairs = (np.concatenate([probe_pairs[0], rest[local]]), np.concatenate([probe_pairs[1], candidate]))
     else:
-        probe_pairs = _pairs_in_cells(table, cells, rows, _probe_cells(bound) & np.isfinite(bound), weights)
+        probe_pairs = _pairs_in_cells(cells, _probe_cells(bound) & np.isfinite(bound))
     probed = _scored_pairs(table, cells, rows, probe_pairs, common, weights, same_country=same_country)
     threshold = _kth_best(probed[0], probed[2], count, k) - SCORE_MARGIN
-    # Then every cell that can still reach it; where bounds are too loose to leave out much, every pair.
-    chosen = np.isfinite(bound) & (bound >= threshold[:, None])
-    in_chosen = int(np.diff(cells.indptr) @ chosen.sum(axis=0))
-    # Complementarity's cell bound (the union of the members' topics) is loose where topics are many and
-    # spread: the members of the chosen cells are then filtered on their own topics before being scored,
-    # cell by cell where few cells are chosen, or over every candidate at once where many are.
-    topic_filter = (bound, topics, threshold) if topics is not None and table.topic_bits else None
-    many_chosen = in_chosen > FILTER_EVERY_ABOVE * count * len(table)
-    if topic_filter is not None and many_chosen and np.isfinite(threshold).all():
-        local, candidate = _reaching_members(table, cells, own, topic_filter, weights)
-        if len(local) > DENSE_SHARE * count * len(table):
-            table._pruning_fell_back = True  # type: ignore[attr-defined]
-            return scoring.rank_arrays_dense(table, rows, k=k, weights=weights, same_country=same_country)
-        pairs = (local, candidate)
+    # Then every candidate that can still reach it; where bounds are too loose to leave out much, every pair.
+    if by_topics:
+        pairs = _reaching_members(table, cells, own, bound, threshold, weights)
+        left = len(pairs[0])
     else:
-        share = DENSE_SHARE if topic_filter is None else FILTERED_SHARE
-        if in_chosen > share * count * len(table):
-            # Bounds this loose here are likely as loose for the table's next blocks: they go the dense way at once.
-            table._pruning_fell_back = True  # type: ignore[attr-defined]
-            return scoring.rank_arrays_dense(table, rows, k=k, weights=weights, same_country=same_country)
-        pairs = _pairs_in_cells(table, cells, rows, chosen, weights, topic_filter)
+        chosen = np.isfinite(bound) & (bound >= threshold[:, None])
+        left = int(np.diff(cells.indptr) @ chosen.sum(axis=0))
+    if left > DENSE_SHARE * count * len(table):
+        # Bounds this loose here are likely as loose for the table's next blocks: they go the dense way at once.
+        table._pruning_fell_back = True  # type: ignore[attr-defined]
+        return scoring.rank_arrays_dense(table, rows, k=k, weights=weights, same_country=same_country)
+    if not by_topics:
+        pairs = _pairs_in_cells(cells, chosen)
     # The probe's pairs, and every candidate sharing a partner with its row, are scored already: the other
     # chosen pairs are scored, and the pairs of both taken together.
     local, candidate, score = (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from typing import Any
 
 import numpy as np
 import pytest
@@ -243,20 +244,26 @@ def test_the_block_size_keeps_memory_bounded_as_cities_grow() -> None:
     assert large >= 1
 
 
-@pytest.mark.parametrize("filter_every_above", [0.0, 2.0], ids=["every-candidate", "chosen-cells"])
-def test_the_pruned_top_k_equals_scoring_every_pair(monkeypatch: pytest.MonkeyPatch, filter_every_above: float) -> None:
+def test_the_pruned_top_k_equals_scoring_every_pair(monkeypatch: pytest.MonkeyPatch) -> None:
     # Cells and bounds leave most pairs unscored; what they keep must be exactly the full computation's top k.
-    # Never handed to the dense way here, however loose the bounds, so that the bounds themselves are tested;
-    # candidates filtered on their own topics both ways: all at once, and cell by cell.
+    # Never handed to the dense way here, however loose the bounds, so that the bounds themselves are tested.
     monkeypatch.setattr(pruning, "DENSE_SHARE", 2.0)
-    monkeypatch.setattr(pruning, "FILTERED_SHARE", 2.0)
-    monkeypatch.setattr(pruning, "FILTER_EVERY_ABOVE", filter_every_above)
     # The fitted weights, and every feature weighted, so that each feature's bound is at work.
     every = {name: 0.2 + 0.1 * number for number, name in enumerate(scoring.FEATURES)}
+    # Without complementarity, the cells' bounds alone choose the candidates (with it, each one's own topics).
+    no_topics = {**every, "complementarity": 0.0}
+    cases: tuple[dict[str, Any], ...] = (
+        {},
+        {"same_country": True},
+        {"k": 3},
+        {"weights": every},
+        {"weights": every, "k": 3},
+        {"weights": no_topics},
+    )
     for size, seed in ((500, 7), (120, 3), (12, 1)):
         table = sample_table(size, seed)
         rows = np.arange(len(table))
-        for options in ({}, {"same_country": True}, {"k": 3}, {"weights": every}, {"weights": every, "k": 3}):
+        for options in cases:
             pruned = scoring.rank_arrays(table, rows, **options)
             full = scoring.rank_arrays_dense(table, rows, **options)
             kept = np.isfinite(full.scores)
@@ -270,10 +277,10 @@ def test_the_pruned_top_k_equals_scoring_every_pair(monkeypatch: pytest.MonkeyPa
 
 
 def test_bounds_made_a_few_rows_at_a_time_give_the_same_top_k(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Bounds are computed in chunks of rows; here chunks of three rows, with topics counted as bits and, past
-    # 64 topics, as products: the top k must stay the one of scoring every pair.
+    # Bounds are computed in chunks of rows; here chunks of three rows, each candidate's own topics counted as
+    # bits and, past 64 topics, the cells' unions of topics bounded with products: the top k must stay the one
+    # of scoring every pair.
     monkeypatch.setattr(pruning, "DENSE_SHARE", 2.0)
-    monkeypatch.setattr(pruning, "FILTERED_SHARE", 2.0)
     table = sample_table(300, 5)
     rng = np.random.default_rng(2)
     many_topics = dataclasses.replace(
@@ -294,7 +301,6 @@ def test_bounds_made_a_few_rows_at_a_time_give_the_same_top_k(monkeypatch: pytes
     )
     assert table.needs.shape[1] <= 16 and twenty_topics.needs.shape[1] == 20 and forty_topics.needs.shape[1] == 40
     assert table.topic_bits and forty_topics.topic_bits and not many_topics.topic_bits
-    monkeypatch.setattr(pruning, "FILTER_EVERY_ABOVE", 0.0)
     # One partner slot: near_partner's bound reads most cells' other partners by cell.
     monkeypatch.setattr(cells, "PARTNER_SLOTS", 1)
     # A probe of a dozen pairs a row: the probe cells' other members are left to the second step.
