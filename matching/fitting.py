@@ -27,6 +27,12 @@ both_regional_centres, 0.489 with it; one pair is 0.002):
   - the fit: 600 logit steps 0.484; two repeats of the inner splits 0.487; a tenth of the penalty 0.487;
   - hubness: each candidate lowered by a tenth of the mean of its own ten best scores 0.489, by a
     quarter 0.460; raised by a tenth of it 0.466.
+  - the fit, later: weights free to go below zero 0.464; pairs the fit ranks beyond 50th (or 20th)
+    counted at a fifth 0.478 (0.482);
+  - partners: -|log size of one city - mean log size of the other's partners|, the nearer of both ways
+    (0.5 when neither has partners), 0.500, but on seeds 2 to 5 it went -0.007, +0.009, +0.002, -0.002
+    against main (mean +0.003 over the five seeds, within a pair or two of noise): not taken for one
+    seed's gain; the same with the partners' distances in place of their sizes 0.487.
 """
 
 from __future__ import annotations
