@@ -310,7 +310,8 @@ def _most_in_common(
 
     Where topics weigh (a matching topic is worth 1.5 standard deviations of the score), a row's best
     candidates share the most topics with it: a threshold from them is near the final one (measured at
-    100,000 cities: three times fewer pairs scored after it than after the best members of the best cells)."""
+    100,000 cities: 187 candidates a row left to score after it, against about 300 after the best members of
+    the best cells, and 113 after the final k-th best score itself)."""
     rows = len(own)
     step = max(1, MEMBER_CHUNK_BYTES // len(table))
     found_local, found_member = [], []
