@@ -33,6 +33,9 @@ both_regional_centres, 0.489 with it; one pair is 0.002):
     (0.5 when neither has partners), 0.500, but on seeds 2 to 5 it went -0.007, +0.009, +0.002, -0.002
     against main (mean +0.003 over the five seeds, within a pair or two of noise): not taken for one
     seed's gain; the same with the partners' distances in place of their sizes 0.487.
+  - seats and size, on seeds 1 to 5 against main: both district seats, fitted at zero (the same recall);
+    the larger city's size beside the sum, -0.002 to +0.002; a regional seat with a district seat, -0.013
+    to -0.002; both prominent (1 / sqrt(rank_i * rank_j)), -0.009 to 0.
 """
 
 from __future__ import annotations
