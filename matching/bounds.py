@@ -137,8 +137,9 @@ def _add_near_partner_bound(
     weight = terms.weights["near_partner"]
     far = np.float32(-weight * np.log10(scoring.NO_PARTNER_KM + 100.0))
     has = len(terms.with_partners)
-    # The cells without partners have the term of NO_PARTNER_KM already (in terms.by_country).
-    near = np.full((len(rows), has), far, np.float32)
+    # The cells without partners have the term of NO_PARTNER_KM already (in terms.by_country); with no cell
+    # partnered, the rows with partners below have nothing to replace.
+    near = np.empty((len(rows), 0), np.float32)
     if has:
         # The nearest partner of each cell is the one of highest cosine: the cosines are reduced per cell (a few
         # slots of contiguous columns, then the partners past them cell by cell), and only the cells' highest

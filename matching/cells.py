@@ -199,7 +199,8 @@ class CellTerms:
     # gathered per city (-inf for the row's own country, unless asked).
     by_country: npt.NDArray[np.float32]
     # The cells' figures the bounds combine with each row's, in float32 like the bounds: the smallest and largest
-    # log population, times similar_scale's weight, ...
+    # log population times similar_scale's weight, the largest log degree, whether any member is a capital or a
+    # regional seat, the radius.
     similar_scale_low: npt.NDArray[np.float32]
     similar_scale_high: npt.NDArray[np.float32]
     log_degree_max: npt.NDArray[np.float32]
@@ -290,7 +291,7 @@ def row_words(table: CityTable, rows: npt.NDArray[np.int64]) -> npt.NDArray[Any]
 def candidate_words(
     table: CityTable, needs: npt.NDArray[np.uint64], offers: npt.NDArray[np.uint64]
 ) -> npt.NDArray[Any]:
-    """Candidates' (or cells') needs and offers as topic words, offers where a row's needs are (topic_word())."""
+    """Candidates' needs and offers as topic words, offers where a row's needs are (topic_word())."""
     word, shift = topic_word(table)
     return (offers | (needs << np.uint64(shift))).astype(word)
 
