@@ -56,8 +56,9 @@ PROBE_CELLS_BY_TOPICS = 128
 SCORE_MARGIN = 1e-3
 # Past this share of all pairs left to score, the plain (rows, N) computation is cheaper.
 DENSE_SHARE = 0.05
-# Where topics are counted pair by pair, rows at a time: as many as make (rows, N) arrays of this size (at
-# 100,000 cities, five rows: a few percent faster than one; measured).
+# Where topics are counted pair by pair, rows at a time: as many as make (rows, N) arrays of this size, at 8 bytes
+# a pair in _own_topics() and _reaching_members() (at 100,000 cities, five rows: a few percent faster than one;
+# measured), at one byte in _most_in_common()'s scan of the counts.
 MEMBER_CHUNK_BYTES = 4 * 1024 * 1024
 
 
