@@ -329,6 +329,25 @@ def test_the_probes_threshold_is_the_kth_best_score_of_each_row() -> None:
         assert np.array_equal(pruning._kth_best(local, score, rows, k), expected)
 
 
+def test_the_probes_best_pairs_of_each_row_are_the_highest_ties_to_the_earlier() -> None:
+    # Sorted by keys that carry each pair's position (or, where the rows' numbers leave no room for it, by a
+    # stable argsort): rows in order, each row's highest scores first, a tie to the earlier position.
+    rng = np.random.default_rng(1)
+    for case in range(60):
+        pairs, rows, count = int(rng.integers(0, 300)), int(rng.integers(1, 20)), int(rng.integers(1, 12))
+        # Two cases with row numbers too large for the positions' bits (24 + 32 + 9 bits).
+        far, pairs = (2**23, 299) if case in (1, 2) else (0, pairs)
+        local = rng.integers(0, rows, pairs) + far
+        score = np.round(rng.normal(0, 3, pairs), scoring.SCORE_DECIMALS).astype(np.float32)
+        score[rng.random(pairs) < 0.3] = score[0] if pairs else 0.0
+        expected = [
+            position
+            for row in range(far, far + rows)
+            for position in sorted(np.flatnonzero(local == row).tolist(), key=lambda p: (-score[p], p))[:count]
+        ]
+        assert pruning._best_of_each_row(local, score, far + rows, count).tolist() == expected
+
+
 def test_the_probe_takes_the_highest_cell_of_each_of_the_highest_groups() -> None:
     # With many cells the probe does not partition every bound: it takes the best cell of each of the best
     # groups of neighbouring cells. A short last group and rows of -inf (a country left out) included.
