@@ -205,7 +205,7 @@ def _best_of_each_row(
     """Positions of the `count` highest scores of each row (ties: the earlier position), grouped by row."""
     keys = _row_then_descending(local, score)
     bits = max(1, len(local).bit_length())
-    if len(local) and int(local.max()).bit_length() + 32 + bits <= 64:
+    if max(rows - 1, 0).bit_length() + 32 + bits <= 64:
         # Each pair's position in the low bits makes the keys distinct: sorting the values gives the stable
         # order, several times faster than a stable argsort (measured: 7 against 20 us a row at 100,000 cities).
         keys = (keys << np.uint64(bits)) | np.arange(len(local), dtype=np.uint64)
