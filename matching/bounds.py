@@ -62,7 +62,7 @@ def _upper_bounds(
     w = terms.weights
     lp = table.log_population[rows][:, None]
     ld = table.log_degree[rows][:, None]
-    bound = terms.by_country[table.country[rows]]
+    bound = terms.by_region[table.region_of[rows]]
     # The terms of the row city alone, added together first: one pass over the chunk instead of five.
     bound += (
         w["size"] * lp
@@ -71,15 +71,6 @@ def _upper_bounds(
         + w["regional_centre"] * table.region_seat[rows][:, None]
         + w["district_centre"] * table.district_seat[rows][:, None]
     )
-    if w["region_pair"]:
-        # The most the row's region has partnered with any region of the cell: above zero in a few cells only.
-        region = table.region_of[rows]
-        starts, lengths = cells.region_cells_indptr[region], np.diff(cells.region_cells_indptr)[region]
-        reach = ranges(starts, lengths)
-        # Each row's cells come once: the additions do not collide.
-        bound[np.repeat(np.arange(len(rows)), lengths), cells.region_cells[reach]] += (
-            w["region_pair"] * cells.region_cells_value[reach]
-        ).astype(np.float32)
     if w["both_regional_centres"] and table.region_seat[rows].any():
         bound += w["both_regional_centres"] * table.region_seat[rows][:, None] * terms.region_seat_any
     if w["capitals"] and table.capital[rows].any():
@@ -137,7 +128,7 @@ def _add_near_partner_bound(
     weight = terms.weights["near_partner"]
     far = np.float32(-weight * np.log10(scoring.NO_PARTNER_KM + 100.0))
     has = len(terms.with_partners)
-    # The cells without partners have the term of NO_PARTNER_KM already (in terms.by_country); with no cell
+    # The cells without partners have the term of NO_PARTNER_KM already (in terms.by_region); with no cell
     # partnered, the rows with partners below have nothing to replace.
     near = np.empty((len(rows), 0), np.float32)
     if has:
