@@ -332,14 +332,21 @@ def test_the_probes_threshold_is_the_kth_best_score_of_each_row() -> None:
 def test_the_probes_best_pairs_of_each_row_are_the_highest_ties_to_the_earlier() -> None:
     # Sorted by keys that carry each pair's position (or, where the rows' numbers leave no room for it, by a
     # stable argsort): rows in order, each row's highest scores first, a tie to the earlier position.
+    # Where a row has many more pairs than it keeps, a histogram of the scores leaves most out before the sort:
+    # the same positions, with ties and -inf (a candidate of the row's own country) among the scores.
     rng = np.random.default_rng(1)
-    for case in range(60):
+    for case in range(80):
         pairs, rows, count = int(rng.integers(0, 300)), int(rng.integers(1, 20)), int(rng.integers(1, 12))
         # Two cases with row numbers too large for the positions' bits (24 + 32 + 9 bits).
         far, pairs = (2**23, 299) if case in (1, 2) else (0, pairs)
+        if case >= 60:
+            pairs, rows = int(rng.integers(1_000, 3_000)), int(rng.integers(1, 4))
+            assert pairs > pruning.PICK_BY_HISTOGRAM * count * rows
         local = rng.integers(0, rows, pairs) + far
         score = np.round(rng.normal(0, 3, pairs), scoring.SCORE_DECIMALS).astype(np.float32)
         score[rng.random(pairs) < 0.3] = score[0] if pairs else 0.0
+        if case >= 70:
+            score[rng.random(pairs) < 0.5] = -np.inf
         expected = [
             position
             for row in range(far, far + rows)
