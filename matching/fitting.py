@@ -294,12 +294,35 @@ def recall_at_k(table: CityTable, hidden: npt.NDArray[np.int64], k: int, scorer:
     return float(np.mean(hits)) if hits else 0.0
 
 
+def best_ranks(table: CityTable, hidden: npt.NDArray[np.int64], scorer: Scorer) -> npt.NDArray[np.int64]:
+    """Each hidden pair's rank by the better of its two cities: 1 + the allowed candidates ahead of the other
+    city in the city's ranking (a higher score, or the same at a lower position, as top_k() orders them). A
+    pair is in recall_at_k() where this is at most k."""
+    rows = np.unique(hidden)
+    local = np.searchsorted(rows, hidden)
+    ranks = np.empty(hidden.shape, np.int64)
+    positions = np.arange(len(table))[None, :]
+    for start, stop in scoring.blocks(len(rows), 256):
+        score = scorer(table, rows[start:stop]).copy()
+        score[~scoring.allowed(table, rows[start:stop])] = -np.inf
+        for side in (0, 1):
+            here = (local[:, side] >= start) & (local[:, side] < stop)
+            row, other = local[here, side] - start, hidden[here, 1 - side]
+            mine = score[row]
+            target = mine[np.arange(len(row)), other][:, None]
+            ranks[here, side] = 1 + ((mine > target) | ((mine == target) & (positions < other[:, None]))).sum(axis=1)
+    return ranks.min(axis=1) if len(hidden) else np.zeros(0, np.int64)
+
+
 @dataclass
 class FoldResult:
     fold: int
     hidden: int
     recall: dict[str, float]
     weights: dict[str, float]
+    # The fold's hidden pairs, and the matcher's best_ranks() of each: where the pairs it misses rank.
+    pairs: npt.NDArray[np.int64]
+    ranks: npt.NDArray[np.int64]
 
 
 def evaluate(table: CityTable, pairs: npt.NDArray[np.int64], *, folds: int, seed: int, k: int) -> list[FoldResult]:
@@ -312,5 +335,8 @@ def evaluate(table: CityTable, pairs: npt.NDArray[np.int64], *, folds: int, seed
         weights = fit_weights(table, training, seed=seed)
         scorers = {"matcher": _matcher(weights), **baselines(seed)}
         recall = {name: recall_at_k(seen, pairs[part], k, scorer) for name, scorer in scorers.items()}
-        results.append(FoldResult(fold=number, hidden=len(part), recall=recall, weights=weights))
+        ranks = best_ranks(seen, pairs[part], scorers["matcher"])
+        results.append(
+            FoldResult(fold=number, hidden=len(part), recall=recall, weights=weights, pairs=pairs[part], ranks=ranks)
+        )
     return results

@@ -54,9 +54,18 @@ def test_evaluate_matching_prints_recall_for_the_matcher_and_the_baselines(db: N
     pairs = tmp_path / "pairs.csv"
     pairs.write_text("\n".join(lines) + "\n", encoding="utf-8")
     out = io.StringIO()
-    call_command("evaluate_matching", "--pairs", str(pairs), "--folds", "3", "--seed", "1", "--k", "5", stdout=out)
+    call_command(
+        "evaluate_matching",
+        *("--pairs", str(pairs), "--folds", "3", "--seed", "1", "--k", "5", "--by-country-pair"),
+        stdout=out,
+    )
     text = out.getvalue()
     assert "18 city pairs across a border" in text
     for name in ("matcher", "random", "nearest", "similar population", "most active"):
         assert name in text
-    assert text.count("\n") >= 6
+    assert "hidden pairs the matcher ranks (the better of their two cities) within 5: " in text
+    # Every pair joins a city to the next one's country: BY with RU, and CN with KZ; 9 pairs each.
+    rows = {line.split()[0]: line.split()[1:] for line in text.splitlines() if line.startswith(("BY", "CN"))}
+    assert set(rows) == {"BY\N{EN DASH}RU", "CN\N{EN DASH}KZ"}
+    for counts in rows.values():
+        assert counts[0] == "9" and sum(int(count) for count in counts[1:]) == 9

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from matching import fitting
 from matching.inputs import load_table
+from matching.table import CityTable
 
 
 class Command(BaseCommand):
@@ -23,8 +24,23 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument("--k", type=int, default=10)
         parser.add_argument("--refit", action="store_true", help="Print weights fitted on all pairs, and stop.")
+        parser.add_argument(
+            "--by-country-pair",
+            action="store_true",
+            help="Also print, per pair of countries, the hidden pairs the matcher finds and where it ranks the rest.",
+        )
 
-    def handle(self, *args: Any, pairs: Path, folds: int, seed: int, k: int, refit: bool, **options: Any) -> None:
+    def handle(
+        self,
+        *args: Any,
+        pairs: Path,
+        folds: int,
+        seed: int,
+        k: int,
+        refit: bool,
+        by_country_pair: bool,
+        **options: Any,
+    ) -> None:
         if not pairs.is_file():
             raise CommandError(f"{pairs} is not a file.")
         if folds < 2 or k < 1:
@@ -57,3 +73,31 @@ class Command(BaseCommand):
             for result in results
         )
         self.stdout.write(f"matcher above every baseline on every fold: {'yes' if beaten else 'no'}")
+        ranks = np.concatenate([result.ranks for result in results])
+        self.stdout.write(
+            "hidden pairs the matcher ranks (the better of their two cities) within "
+            + ", ".join(f"{limit}: {np.mean(ranks <= limit):.3f}" for limit in (k, 2 * k, 5 * k))
+        )
+        if by_country_pair:
+            self._by_country_pair(table, results, k)
+
+    def _by_country_pair(self, table: CityTable, results: list[fitting.FoldResult], k: int) -> None:
+        hidden = np.concatenate([result.pairs for result in results])
+        ranks = np.concatenate([result.ranks for result in results])
+        codes = np.asarray(table.country_codes)[table.country[hidden]]
+        names = np.array(["\N{EN DASH}".join(sorted(pair)) for pair in codes.tolist()])
+        labels = ["pairs", f"found (top {k})", f"{k + 1} to {2 * k}", f"{2 * k + 1} to {5 * k}", f"beyond {5 * k}"]
+        self.stdout.write("countries  " + "  ".join(labels))
+        for name in sorted(set(names.tolist()), key=lambda name: (-int((names == name).sum()), name)):
+            rank = ranks[names == name]
+            counts = [
+                len(rank),
+                (rank <= k).sum(),
+                ((rank > k) & (rank <= 2 * k)).sum(),
+                ((rank > 2 * k) & (rank <= 5 * k)).sum(),
+                (rank > 5 * k).sum(),
+            ]
+            self.stdout.write(
+                f"{name:<9}  "
+                + "  ".join(f"{int(count):>{len(label)}}" for count, label in zip(counts, labels, strict=True))
+            )
