@@ -147,8 +147,9 @@ def _region_reach(
     table: CityTable, of: npt.NDArray[np.int64], cells: int
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.int64]]:
     """region_pair's bound for every region against every cell, keeping only the cells above zero (Cells'
-    region_cells*): most regions have partnered with few others, so a row's bound touches a few cells where
-    the whole (rows, each cell's regions) table cost half of all the bounds (measured: 100,000 cities)."""
+    region_cells*): most regions have partnered with few others. cell_terms() adds them, weighted, to its
+    (regions, cells) table; a (rows, each cell's regions) table cost half of all the bounds (measured: 100,000
+    cities)."""
     regions = int(table.region_of.max(initial=0)) + 1
     # Each cell's distinct regions as (region, cell), sorted by region: the cells of region r in one slice.
     by_region = np.unique(table.region_of * cells + of)
@@ -252,11 +253,12 @@ def _cell_terms(table: CityTable, cells: Cells, w: dict[str, float], *, same_cou
     # starts from one gathered row, where adding the cells its region has partnered with row by row cost a
     # fifth of the bounds (measured at 100,000 cities, 80 regions per country: a row's region reaches
     # about 1,700 cells). The table is regions times cells (47 MB there).
-    country_of_region = np.zeros(int(table.region_of.max(initial=-1)) + 1, np.int64)
+    regions = len(cells.region_cells_indptr) - 1
+    country_of_region = np.zeros(regions, np.int64)
     country_of_region[table.region_of] = table.country
     by_region = by_country.astype(np.float32)[country_of_region]
     if w["region_pair"]:
-        region = np.repeat(np.arange(len(country_of_region)), np.diff(cells.region_cells_indptr))
+        region = np.repeat(np.arange(regions), np.diff(cells.region_cells_indptr))
         by_region[region, cells.region_cells] += (w["region_pair"] * cells.region_cells_value).astype(np.float32)
     first, count = cells.partners_indptr[with_partners], np.diff(cells.partners_indptr)[with_partners]
     assert not len(with_partners) or with_partners[-1] == len(with_partners) - 1, "cells with partners come first"

@@ -281,10 +281,16 @@ def baselines(seed: int) -> dict[str, Scorer]:
     }
 
 
-def top_k(table: CityTable, rows: npt.NDArray[np.int64], k: int, scorer: Scorer) -> npt.NDArray[np.int64]:
-    """(len(rows), k) positions of each row's best allowed candidates (ties: lower position)."""
+def allowed_scores(table: CityTable, rows: npt.NDArray[np.int64], scorer: Scorer) -> npt.NDArray[np.float64]:
+    """(len(rows), N): the scorer's scores, -inf where the hard rules leave a candidate out."""
     score = scorer(table, rows).copy()
     score[~scoring.allowed(table, rows)] = -np.inf
+    return score
+
+
+def top_k(table: CityTable, rows: npt.NDArray[np.int64], k: int, scorer: Scorer) -> npt.NDArray[np.int64]:
+    """(len(rows), k) positions of each row's best allowed candidates (ties: lower position)."""
+    score = allowed_scores(table, rows, scorer)
     order = np.lexsort((np.broadcast_to(np.arange(len(table)), score.shape), -score), axis=1)
     return order[:, :k]
 
@@ -310,8 +316,7 @@ def best_ranks(table: CityTable, hidden: npt.NDArray[np.int64], scorer: Scorer) 
     ranks = np.empty(hidden.shape, np.int64)
     positions = np.arange(len(table))[None, :]
     for start, stop in scoring.blocks(len(rows), 256):
-        score = scorer(table, rows[start:stop]).copy()
-        score[~scoring.allowed(table, rows[start:stop])] = -np.inf
+        score = allowed_scores(table, rows[start:stop], scorer)
         for side in (0, 1):
             here = (local[:, side] >= start) & (local[:, side] < stop)
             row, other = local[here, side] - start, hidden[here, 1 - side]

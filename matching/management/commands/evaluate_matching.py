@@ -79,11 +79,9 @@ class Command(BaseCommand):
             + ", ".join(f"{limit}: {np.mean(ranks <= limit):.3f}" for limit in (k, 2 * k, 5 * k))
         )
         if by_country_pair:
-            self._by_country_pair(table, results, k)
+            self._by_country_pair(table, np.concatenate([result.pairs for result in results]), ranks, k)
 
-    def _by_country_pair(self, table: CityTable, results: list[fitting.FoldResult], k: int) -> None:
-        hidden = np.concatenate([result.pairs for result in results])
-        ranks = np.concatenate([result.ranks for result in results])
+    def _by_country_pair(self, table: CityTable, hidden: np.ndarray, ranks: np.ndarray, k: int) -> None:
         codes = np.asarray(table.country_codes)[table.country[hidden]]
         names = np.array(["\N{EN DASH}".join(sorted(pair)) for pair in codes.tolist()])
         labels = ["pairs", f"found (top {k})", f"{k + 1} to {2 * k}", f"{2 * k + 1} to {5 * k}", f"beyond {5 * k}"]
