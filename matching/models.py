@@ -137,6 +137,26 @@ class RecomputeBlock(models.Model):
         return f"run {self.run_id} block {self.number}"
 
 
+class StagedSuggestion(models.Model):
+    """A full recompute's result for one city and rank, written by its block and moved into Suggestion by
+    the run's swap. The blocks' results wait here, not in Celery's result store, so that neither the store
+    nor the swap holds every city's results at once: the swap moves them with one INSERT ... SELECT."""
+
+    run = models.ForeignKey(RecomputeRun, on_delete=models.CASCADE, related_name="+")
+    block = models.PositiveIntegerField()
+    city = models.ForeignKey(City, on_delete=models.CASCADE, related_name="+")
+    candidate = models.ForeignKey(City, on_delete=models.CASCADE, related_name="+")
+    score = models.FloatField()
+    rank = models.PositiveSmallIntegerField()
+    components = models.JSONField(default=dict)
+
+    class Meta:
+        indexes = [models.Index(fields=["run", "block"], name="staged_by_run_block")]
+
+    def __str__(self) -> str:
+        return f"run {self.run_id}: {self.city_id} → {self.candidate_id} (#{self.rank})"
+
+
 class WeeklyDigest(models.Model):
     """The week a city's officers were sent their partner suggestions, so that a week sends once."""
 

@@ -317,3 +317,10 @@ def not_your_city(city: City) -> str:
 
 def same_city() -> str:
     return _("A city cannot be its own partner.")
+
+
+def recompute_not_started() -> str:
+    return _(
+        "The recompute did not start: the task queue cannot be reached. "
+        "The suggestions stay as they are; try again later."
+    )

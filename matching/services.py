@@ -16,10 +16,11 @@ import gc
 import io
 import json
 import logging
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from typing import Any
 
 import numpy as np
+from celery.exceptions import BackendError
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
@@ -30,10 +31,19 @@ from cities import events as city_events
 from cities.models import City
 from matching import reasons, scoring
 from matching.inputs import load_table, load_table_unless_unchanged, topic_ids
-from matching.models import Dismissal, PendingRecompute, RecomputeBlock, RecomputeRun, Suggestion, WeeklyDigest
+from matching.models import (
+    Dismissal,
+    PendingRecompute,
+    RecomputeBlock,
+    RecomputeRun,
+    StagedSuggestion,
+    Suggestion,
+    WeeklyDigest,
+)
 from matching.table import CityTable
 from notifications.services import notify
 from sco_portal.celery import PUBLISH_RETRY_POLICY
+from sco_portal.celery import app as celery_app
 from sco_portal.errors import DomainError
 
 logger = logging.getLogger(__name__)
@@ -102,53 +112,50 @@ def _with_reasons(table: CityTable, found: scoring.TopArrays, topics: Sequence[i
     return result
 
 
-def write_suggestions(
-    results: Iterable[tuple[int, list[tuple[int, float, dict[str, Any]]]]], *, replace_all: bool
-) -> int:
-    """Replace the suggestions of these cities (or of every city) with the results; call inside a transaction."""
-    results = list(results)
-    now = timezone.now()
-    if replace_all:
-        Suggestion.objects.all().delete()
-    else:
-        Suggestion.objects.filter(city_id__in=[city for city, _rows in results]).delete()
-    rows = [
+def write_suggestions(results: BlockResult) -> int:
+    """Replace the suggestions of these cities with the results; call inside a transaction."""
+    Suggestion.objects.filter(city_id__in=[city for city, _ranked in results]).delete()
+    return _insert(Suggestion, _ranked_rows(results), computed_at=timezone.now())
+
+
+# The columns of a ranked row, in Suggestion and in StagedSuggestion alike (database columns and model attributes).
+RANKED_COLUMNS = ("city_id", "candidate_id", "score", "rank", "components")
+RankedRow = tuple[int, int, float, int, dict[str, Any]]
+
+
+def _ranked_rows(results: BlockResult) -> list[RankedRow]:
+    return [
         (city, candidate, score, rank, components)
         for city, ranked in results
         for rank, (candidate, score, components) in enumerate(ranked, start=1)
     ]
+
+
+def _insert(model: type[Suggestion | StagedSuggestion], rows: list[RankedRow], **same: Any) -> int:
+    """Insert the ranked rows, each with the columns in `same` too; many at once go through COPY on PostgreSQL."""
     if connection.vendor == "postgresql" and len(rows) > COPY_ABOVE:
-        _copy_suggestions(rows, now)
+        _copy_rows(model, rows, same)
     else:
-        Suggestion.objects.bulk_create(
-            [
-                Suggestion(
-                    city_id=city, candidate_id=candidate, score=score, rank=rank, components=components, computed_at=now
-                )
-                for city, candidate, score, rank, components in rows
-            ],
-            batch_size=2000,
-        )
+        objects: list[Any] = [model(**dict(zip(RANKED_COLUMNS, row, strict=True)), **same) for row in rows]
+        model.objects.bulk_create(objects, batch_size=2000)
     return len(rows)
 
 
-def _copy_suggestions(rows: Sequence[tuple[int, int, float, int, dict[str, Any]]], now: datetime.datetime) -> None:
-    """Many suggestions at once through PostgreSQL's COPY (CSV): one statement instead of one INSERT per
-    2,000 rows, and no Python model instance per row. The caller's transaction covers it like any write."""
+def _copy_rows(model: type[Suggestion | StagedSuggestion], rows: list[RankedRow], same: dict[str, Any]) -> None:
+    """Many rows at once through PostgreSQL's COPY (CSV): one statement instead of one INSERT per 2,000 rows,
+    and no Python model instance per row. The caller's transaction covers it like any write."""
+    fixed = [value.isoformat() if isinstance(value, datetime.datetime) else value for value in same.values()]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    stamp = now.isoformat()
     # repr() of a float round-trips exactly; the column is jsonb, so the JSON's spacing does not matter.
     writer.writerows(
-        (city, candidate, repr(score), rank, json.dumps(components, ensure_ascii=False), stamp)
+        (city, candidate, repr(score), rank, json.dumps(components, ensure_ascii=False), *fixed)
         for city, candidate, score, rank, components in rows
     )
     buffer.seek(0)
-    table = connection.ops.quote_name(Suggestion._meta.db_table)
-    columns = ", ".join(
-        connection.ops.quote_name(name)
-        for name in ("city_id", "candidate_id", "score", "rank", "components", "computed_at")
-    )
+    table = connection.ops.quote_name(model._meta.db_table)
+    # The names are the columns' own (Django's default column of a field, or of a foreign key's "_id").
+    columns = ", ".join(connection.ops.quote_name(name) for name in (*RANKED_COLUMNS, *same))
     with connection.cursor() as cursor:
         cursor.cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv)", buffer)
 
@@ -170,7 +177,7 @@ def recompute_city(*, city_id: int) -> int:
         return 0
     results = rank_rows(table, np.array([table.position[city_id]]), topic_ids())
     with transaction.atomic():
-        return write_suggestions(results, replace_all=False)
+        return write_suggestions(results)
 
 
 def schedule_city_recompute(city_ids: Collection[int]) -> None:
@@ -227,42 +234,77 @@ def block_ranges(size: int) -> list[tuple[int, int]]:
 
 
 def start_full_recompute(*, by: User | None = None) -> RecomputeRun:
-    """Queue a full recompute: one task per block of cities, then one callback that swaps the results in."""
+    """Queue a full recompute: one task per block of cities, then one callback that swaps the results in.
+
+    With the broker or the result store unreachable, the run is closed as failed with the error, and a
+    DomainError says so: nothing was queued, and the suggestions stay as they are."""
     from celery import chord
 
     from matching import tasks
 
-    size = City.objects.count()
-    ranges = block_ranges(size)
-    with transaction.atomic():
-        run = RecomputeRun.objects.create(block_count=len(ranges), city_count=size, requested_by=by)
-        RecomputeBlock.objects.bulk_create([RecomputeBlock(run=run, number=number) for number in range(len(ranges))])
+    run = create_run(by=by)
     options = matching_queue()
     header = [
-        tasks.compute_block.si(run.pk, number, start, stop).set(**options)
-        for number, (start, stop) in enumerate(ranges)
+        tasks.compute_block.si(run_id=run.pk, number=number, start=start, stop=stop).set(**options)
+        for number, (start, stop) in enumerate(block_ranges(run.city_count))
     ]
-    chord(header)(tasks.swap_suggestions.s(run.pk).set(**options))
+    try:
+        chord(header)(tasks.swap_suggestions.s(run_id=run.pk).set(**options))
+    except Exception as error:
+        # In process (no broker), a block's own error arrives here rather than at RecomputeTask.on_failure.
+        fail_run(run_id=run.pk, error=f"{type(error).__name__}: {error}")
+        # Celery's Redis result store, unreachable, raises RuntimeError once its retries are spent.
+        unreachable = isinstance(error, (BrokerError, BackendError, OSError, RuntimeError))
+        if unreachable and not celery_app.conf.task_always_eager:
+            raise DomainError(reasons.recompute_not_started()) from error
+        raise
     return run
 
 
-def compute_block(*, run_id: int, number: int, start: int, stop: int) -> BlockResult:
-    """Score one block of cities (positions start..stop in id order) and mark the block finished.
+def create_run(*, by: User | None = None) -> RecomputeRun:
+    """A new full recompute of every city, with a row for each of its blocks (their progress)."""
+    size = City.objects.count()
+    with transaction.atomic():
+        run = RecomputeRun.objects.create(block_count=len(block_ranges(size)), city_count=size, requested_by=by)
+        RecomputeBlock.objects.bulk_create(
+            [RecomputeBlock(run=run, number=number) for number in range(run.block_count)]
+        )
+    return run
 
-    Safe to run twice: the result is the same, and the block is marked once.
-    """
+
+def compute_block(*, run_id: int, number: int, start: int, stop: int, table: CityTable | None = None) -> int:
+    """Score one block of cities (positions start..stop in id order), stage their suggestions for the run's
+    swap, and mark the block finished; returns how many suggestions.
+
+    Safe to run twice: the block's staged rows are replaced by the same rows, and the block is marked once.
+    A block of a run already closed (a late duplicate) does nothing."""
+    closed = (RecomputeRun.Status.DONE, RecomputeRun.Status.FAILED)
+    if RecomputeRun.objects.filter(pk=run_id, status__in=closed).exists():
+        return 0
     RecomputeRun.objects.filter(pk=run_id, status=RecomputeRun.Status.QUEUED).update(status=RecomputeRun.Status.RUNNING)
-    table = load_table()
+    table = load_table() if table is None else table
     results = rank_rows(table, np.arange(start, min(stop, len(table))), topic_ids())
-    RecomputeBlock.objects.filter(run_id=run_id, number=number, finished_at__isnull=True).update(
-        finished_at=timezone.now()
-    )
-    return results
+    with transaction.atomic():
+        StagedSuggestion.objects.filter(run_id=run_id, block=number).delete()
+        count = _insert(StagedSuggestion, _ranked_rows(results), run_id=run_id, block=number)
+        RecomputeBlock.objects.filter(run_id=run_id, number=number, finished_at__isnull=True).update(
+            finished_at=timezone.now()
+        )
+    return count
+
+
+# Every staged row of a run into Suggestion: one statement, whatever the number of cities (the rows never pass
+# through Python). Both tables are this app's own, named by Django's default (app label and model name).
+SWAP_IN = """
+    INSERT INTO "matching_suggestion" ("city_id", "candidate_id", "score", "rank", "components", "computed_at")
+    SELECT "city_id", "candidate_id", "score", "rank", "components", %s
+    FROM "matching_stagedsuggestion" WHERE "run_id" = %s
+"""
 
 
 @transaction.atomic
-def swap_suggestions(*, run_id: int, block_results: Sequence[BlockResult]) -> int:
-    """Write every city's new suggestions in one transaction and close the run.
+def swap_suggestions(*, run_id: int) -> int:
+    """Replace every city's suggestions with the run's staged rows in one transaction, and close the run.
 
     Safe to run twice: the run row is locked and a finished run is left alone. A run
     older than one that already finished does not overwrite the newer results.
@@ -270,19 +312,29 @@ def swap_suggestions(*, run_id: int, block_results: Sequence[BlockResult]) -> in
     run = RecomputeRun.objects.select_for_update().get(pk=run_id)
     if run.status in (RecomputeRun.Status.DONE, RecomputeRun.Status.FAILED):
         return run.suggestion_count
-    newer = RecomputeRun.objects.filter(status=RecomputeRun.Status.DONE, created_at__gt=run.created_at).exists()
-    count = 0 if newer else write_suggestions((row for block in block_results for row in block), replace_all=True)
+    count = 0
+    if not RecomputeRun.objects.filter(status=RecomputeRun.Status.DONE, created_at__gt=run.created_at).exists():
+        Suggestion.objects.all().delete()
+        with connection.cursor() as cursor:
+            cursor.execute(SWAP_IN, [connection.ops.adapt_datetimefield_value(timezone.now()), run_id])
+            count = cursor.rowcount
     run.status = RecomputeRun.Status.DONE
     run.suggestion_count = count
     run.finished_at = timezone.now()
     run.save(update_fields=["status", "suggestion_count", "finished_at"])
+    # This run's staged rows, and any a failed or duplicated block left behind in an earlier run.
+    StagedSuggestion.objects.filter(run__status__in=(RecomputeRun.Status.DONE, RecomputeRun.Status.FAILED)).delete()
     return count
 
 
 def fail_run(*, run_id: int, error: str) -> None:
-    RecomputeRun.objects.filter(pk=run_id).exclude(status=RecomputeRun.Status.DONE).update(
-        status=RecomputeRun.Status.FAILED, error=error[:2000], finished_at=timezone.now()
-    )
+    """Close a run that cannot finish (a block failed for good, or nothing could be queued), with the error
+    for staff to read; its staged rows go. A finished run stays finished."""
+    with transaction.atomic():
+        RecomputeRun.objects.filter(pk=run_id).exclude(status=RecomputeRun.Status.DONE).update(
+            status=RecomputeRun.Status.FAILED, error=error[:2000], finished_at=timezone.now()
+        )
+        StagedSuggestion.objects.filter(run_id=run_id, run__status=RecomputeRun.Status.FAILED).delete()
 
 
 # -- what officers do --------------------------------------------------------------------------

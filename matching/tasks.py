@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from celery import shared_task
+from celery import Task, shared_task
 from django.db import OperationalError
 
 from matching import services
@@ -32,16 +32,25 @@ def sweep_pending_recomputes() -> int:
     return services.sweep_pending_recomputes()
 
 
-@shared_task(soft_time_limit=240, time_limit=300, **SAFE)
-def compute_block(run_id: int, number: int, start: int, stop: int) -> services.BlockResult:
-    """One block of a full recompute; the results go to the chord's callback."""
+class RecomputeTask(Task):
+    """A step of a full recompute, called with run_id=: when it fails for good (its retries spent, or its
+    time up), the run is closed as failed with the error, so that staff see it rather than a run that
+    never ends (the chord's callback never comes after a failed block)."""
+
+    def on_failure(self, exc: BaseException, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
+        services.fail_run(run_id=kwargs["run_id"], error=f"{type(exc).__name__}: {exc}")
+
+
+@shared_task(base=RecomputeTask, soft_time_limit=240, time_limit=300, **SAFE)
+def compute_block(*, run_id: int, number: int, start: int, stop: int) -> int:
+    """One block of a full recompute: its suggestions are staged for the chord's callback."""
     return services.compute_block(run_id=run_id, number=number, start=start, stop=stop)
 
 
-@shared_task(soft_time_limit=240, time_limit=300, **SAFE)
-def swap_suggestions(block_results: list[Any], run_id: int) -> int:
-    """The chord's callback: every block's results written in one transaction."""
-    return services.swap_suggestions(run_id=run_id, block_results=block_results)
+@shared_task(base=RecomputeTask, soft_time_limit=240, time_limit=300, **SAFE)
+def swap_suggestions(_block_counts: list[int], *, run_id: int) -> int:
+    """The chord's callback: every block's staged suggestions swapped in, in one transaction."""
+    return services.swap_suggestions(run_id=run_id)
 
 
 @shared_task(soft_time_limit=50, time_limit=60, **SAFE)

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from cities.models import City
 from matching import services
 from matching.models import RecomputeRun
+from sco_portal.errors import DomainError
 
 
 def _pair(request: HttpRequest, pk: int, candidate_pk: int) -> tuple[City, City]:
@@ -48,7 +49,10 @@ def undo(request: HttpRequest, pk: int, candidate_pk: int) -> HttpResponse:
 def recompute(request: HttpRequest) -> HttpResponse:
     """Staff start a full recompute and watch its progress (the page refreshes itself while it runs)."""
     if request.method == "POST":
-        services.start_full_recompute(by=request.user)  # type: ignore[arg-type]
+        try:
+            services.start_full_recompute(by=request.user)  # type: ignore[arg-type]
+        except DomainError as error:
+            messages.error(request, error.message)
         return redirect("matching:recompute")
     run = RecomputeRun.objects.first()
     in_progress = run is not None and run.status in (RecomputeRun.Status.QUEUED, RecomputeRun.Status.RUNNING)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+import celery.canvas
 import pytest
 from django.db.models import F
+from django.test import Client
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
@@ -15,9 +17,10 @@ from cities import services as city_services
 from cities.forms import CityProfileForm
 from cities.models import City
 from matching import inputs, services, tasks
-from matching.models import Dismissal, PendingRecompute, RecomputeRun, Suggestion
+from matching.models import Dismissal, PendingRecompute, RecomputeRun, StagedSuggestion, Suggestion
 from notifications.models import Message
 from partnerships import services as agreement_services
+from sco_portal.celery import app as celery_app
 from tests.factories import PracticeFactory, UserFactory
 from tests.notifications.conftest import database_url
 
@@ -53,9 +56,113 @@ def test_the_swap_step_run_twice_writes_once(world: dict[str, Any]) -> None:
     run.refresh_from_db()
     first = rows()
     Suggestion.objects.all().delete()
-    assert services.swap_suggestions(run_id=run.pk, block_results=[]) == run.suggestion_count
+    assert services.swap_suggestions(run_id=run.pk) == run.suggestion_count
     assert rows() == []  # a finished run's late callback changes nothing
     assert first
+
+
+def test_a_block_run_twice_stages_the_same_rows_and_a_late_block_stages_none(
+    world: dict[str, Any], settings: Any
+) -> None:
+    settings.MATCHING_BLOCK_SIZE = 4
+    run = services.create_run()
+    assert run.block_count == 3
+    staged = StagedSuggestion.objects.filter(run=run).order_by("city_id", "rank")
+    everything = staged.values_list("block", "city_id", "rank", "candidate_id", "score", "components")
+    count = services.compute_block(run_id=run.pk, number=1, start=4, stop=8)
+    first = list(everything)
+    assert count == len(first) and {block for block, *_rest in first} == {1}
+    assert services.compute_block(run_id=run.pk, number=1, start=4, stop=8) == count
+    assert list(everything) == first
+    assert run.blocks_done == 1
+    for number, (start, stop) in enumerate(services.block_ranges(run.city_count)):
+        services.compute_block(run_id=run.pk, number=number, start=start, stop=stop)
+    written = services.swap_suggestions(run_id=run.pk)
+    assert written == Suggestion.objects.count() > count
+    assert not staged.exists()  # swapped in, then cleared
+    # A block delivered again after the swap (its worker was lost after the work) stages nothing.
+    assert services.compute_block(run_id=run.pk, number=0, start=0, stop=4) == 0
+    assert not staged.exists()
+
+
+def test_a_full_recompute_replaces_the_rows_of_the_last_one_with_what_its_blocks_staged(
+    world: dict[str, Any], settings: Any
+) -> None:
+    settings.MATCHING_BLOCK_SIZE = 3
+    services.start_full_recompute()
+    before = rows()
+    Suggestion.objects.update(score=F("score") + 100)  # rows a full recompute must replace, not keep
+    run = services.start_full_recompute()
+    run.refresh_from_db()
+    assert run.block_count == 4 and run.suggestion_count == len(before)
+    assert rows() == before
+    assert not StagedSuggestion.objects.exists()
+
+
+def test_a_block_that_fails_closes_its_run_as_failed_and_keeps_the_suggestions(
+    world: dict[str, Any], settings: Any, monkeypatch: pytest.MonkeyPatch, staff: User
+) -> None:
+    settings.MATCHING_BLOCK_SIZE = 4
+    services.start_full_recompute()
+    before = rows()
+    rank_rows = services.rank_rows
+
+    def third_block_fails(table: Any, positions: Any, topics: Any) -> Any:
+        if positions[0] == 8:
+            raise ValueError("the inputs of block 2 are broken")
+        return rank_rows(table, positions, topics)
+
+    monkeypatch.setattr(services, "rank_rows", third_block_fails)
+    with pytest.raises(ValueError, match="block 2"):  # in process (no broker), the error reaches the caller
+        services.start_full_recompute()
+    run = RecomputeRun.objects.first()
+    assert run is not None and run.status == RecomputeRun.Status.FAILED and run.finished_at
+    assert run.error == "ValueError: the inputs of block 2 are broken"
+    assert rows() == before  # the blocks that finished were never swapped in
+    assert not StagedSuggestion.objects.exists()
+    client = Client()
+    client.force_login(staff)
+    page = client.get("/matching/recompute/").content.decode()
+    assert "Failed" in page and "the inputs of block 2 are broken" in page
+    assert 'http-equiv="refresh"' not in page  # the page stops refreshing: the run is over
+
+
+def test_a_block_that_fails_on_a_worker_closes_its_run(world: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a worker the error does not reach whoever queued the chord: the task's own failure handler closes the
+    run (apply() without throw traces the task as a worker does, failure handlers included)."""
+
+    def broken(*args: Any) -> None:
+        raise ValueError("the inputs are broken")
+
+    monkeypatch.setattr(services, "rank_rows", broken)
+    run = services.create_run()
+    result = tasks.compute_block.apply(kwargs={"run_id": run.pk, "number": 0, "start": 0, "stop": 4}, throw=False)
+    assert result.failed()
+    run.refresh_from_db()
+    assert run.status == RecomputeRun.Status.FAILED and run.error == "ValueError: the inputs are broken"
+
+
+def test_with_the_task_queue_unreachable_the_run_fails_and_staff_are_told(
+    world: dict[str, Any], monkeypatch: pytest.MonkeyPatch, staff: User
+) -> None:
+    services.start_full_recompute()
+    before = rows()
+
+    def broker_down(*args: Any, **kwargs: Any) -> None:
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6390. Connection refused.")
+
+    monkeypatch.setitem(celery_app.conf, "task_always_eager", False)  # a broker is configured, and down
+    monkeypatch.setattr(celery.canvas._chord, "apply_async", broker_down)
+    client = Client()
+    client.force_login(staff)
+    response = client.post("/matching/recompute/", follow=True)
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "The recompute did not start: the task queue cannot be reached." in page
+    run = RecomputeRun.objects.first()
+    assert run is not None and run.status == RecomputeRun.Status.FAILED
+    assert "OperationalError: Error 111 connecting" in run.error
+    assert rows() == before
 
 
 def test_copy_on_postgresql_writes_the_rows_that_inserts_write(
@@ -69,17 +176,21 @@ def test_copy_on_postgresql_writes_the_rows_that_inserts_write(
     services.start_full_recompute()
     inserted = list(everything)
     copies: list[int] = []
-    copy = services._copy_suggestions
+    copy = services._copy_rows
 
-    def counted(rows: Any, now: Any) -> None:
+    def counted(model: Any, rows: Any, same: Any) -> None:
         copies.append(len(rows))
-        copy(rows, now)
+        copy(model, rows, same)
 
     monkeypatch.setattr(services, "COPY_ABOVE", 0)
-    monkeypatch.setattr(services, "_copy_suggestions", counted)
+    monkeypatch.setattr(services, "_copy_rows", counted)
     services.start_full_recompute()
-    assert copies == [len(inserted)]
+    assert sum(copies) == len(inserted)  # every block staged its rows through COPY
     assert list(everything) == inserted
+    almaty = world["cities"]["Almaty"]
+    copies.clear()
+    services.recompute_city(city_id=almaty.pk)
+    assert copies and list(everything) == inserted
 
 
 def test_one_citys_recompute_reuses_the_table_until_an_input_changes(world: dict[str, Any]) -> None:

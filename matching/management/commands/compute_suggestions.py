@@ -3,14 +3,12 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-import numpy as np
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import transaction
 from tqdm import tqdm
 
 from cities.models import City
 from matching import scoring, services
-from matching.inputs import load_table, topic_ids
+from matching.inputs import load_table
 
 
 class Command(BaseCommand):
@@ -27,14 +25,12 @@ class Command(BaseCommand):
             self.stdout.write(f"{count} suggestions for city {city}.")
             return
         table = load_table()
-        topics = topic_ids()
-        ranges = services.block_ranges(len(table))
-        results: services.BlockResult = []
-        # The same blocks and the same writing step as the Celery chord, run here one after the other.
+        # The same blocks, staging and swap as the Celery chord, run here one after the other (a run that
+        # staff see on the recompute page like any other).
+        run = services.create_run()
         with tqdm(total=len(table), unit="city", disable=not sys.stderr.isatty(), file=sys.stderr) as bar:
-            for start, stop in ranges:
-                results.extend(services.rank_rows(table, np.arange(start, stop), topics))
+            for number, (start, stop) in enumerate(services.block_ranges(run.city_count)):
+                services.compute_block(run_id=run.pk, number=number, start=start, stop=stop, table=table)
                 bar.update(stop - start)
-        with transaction.atomic():
-            written = services.write_suggestions(results, replace_all=True)
+        written = services.swap_suggestions(run_id=run.pk)
         self.stdout.write(f"{written} suggestions for {len(table)} cities ({scoring.TOP_K} at most each).")
