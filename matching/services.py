@@ -93,8 +93,10 @@ def _with_reasons(table: CityTable, found: scoring.TopArrays, topics: Sequence[i
     # seconds with 100,000 cities.
     row_ids = table.ids[found.rows].tolist()
     candidate_ids = table.ids[found.top].tolist()
-    scores = found.scores.tolist()
-    feature_values = {name: np.round(values, 6).tolist() for name, values in found.features.items()}
+    # Rounded in float64: a float32 rounded to a few places is stored as its float64 neighbour (-0.57335 as
+    # -0.5733500123023987: with the features, a tenth of a suggestion's JSON). The order of the scores is kept.
+    scores = np.round(found.scores.astype(np.float64), scoring.SCORE_DECIMALS).tolist()
+    feature_values = {name: np.round(values.astype(np.float64), 6).tolist() for name, values in found.features.items()}
     names = list(scoring.FEATURES)
     result: BlockResult = []
     for local, row_id in enumerate(row_ids):
