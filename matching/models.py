@@ -23,6 +23,7 @@ class Suggestion(models.Model):
     score = models.FloatField(_("score"))
     rank = models.PositiveSmallIntegerField(_("rank"))
     components = models.JSONField(_("components"), default=dict)
+    # When the inputs were read (a city's own recompute, or its block of a full one).
     computed_at = models.DateTimeField(_("computed at"), default=timezone.now)
 
     class Meta:
@@ -142,13 +143,16 @@ class StagedSuggestion(models.Model):
     the run's swap. The blocks' results wait here, not in Celery's result store, so that neither the store
     nor the swap holds every city's results at once: the swap moves them with one INSERT ... SELECT."""
 
-    run = models.ForeignKey(RecomputeRun, on_delete=models.CASCADE, related_name="+")
+    # One index, (run, block), for what reads these rows: a block replacing its own, the swap reading a run's.
+    run = models.ForeignKey(RecomputeRun, on_delete=models.CASCADE, related_name="+", db_index=False)
     block = models.PositiveIntegerField()
-    city = models.ForeignKey(City, on_delete=models.CASCADE, related_name="+")
-    candidate = models.ForeignKey(City, on_delete=models.CASCADE, related_name="+")
+    city = models.ForeignKey(City, on_delete=models.CASCADE, related_name="+", db_index=False)
+    candidate = models.ForeignKey(City, on_delete=models.CASCADE, related_name="+", db_index=False)
     score = models.FloatField()
     rank = models.PositiveSmallIntegerField()
     components = models.JSONField(default=dict)
+    # When the block read its inputs: a city recomputed on its own after that keeps its newer rows at the swap.
+    computed_at = models.DateTimeField()
 
     class Meta:
         indexes = [models.Index(fields=["run", "block"], name="staged_by_run_block")]

@@ -3,7 +3,8 @@
 The rules: a city's suggestions are replaced all together in one transaction, and
 the same inputs give the same rows; a change to a city's profile, agreements or
 practices recomputes that city after the commit, once for a burst of changes; a
-full recompute is a chord of block tasks whose callback swaps every result in at once.
+full recompute is a chord of block tasks whose callback swaps every result in at once,
+but for the cities recomputed on their own after their block read the inputs.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import numpy as np
 from celery.exceptions import BackendError
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
@@ -114,10 +116,11 @@ def _with_reasons(table: CityTable, found: scoring.TopArrays, topics: Sequence[i
     return result
 
 
-def write_suggestions(results: BlockResult) -> int:
-    """Replace the suggestions of these cities with the results; call inside a transaction."""
+def write_suggestions(results: BlockResult, *, read_at: datetime.datetime) -> int:
+    """Replace the suggestions of these cities with the results, computed from inputs read at `read_at`; call
+    inside a transaction."""
     Suggestion.objects.filter(city_id__in=[city for city, _ranked in results]).delete()
-    return _insert(Suggestion, _ranked_rows(results), computed_at=timezone.now())
+    return _insert(Suggestion, _ranked_rows(results), computed_at=read_at)
 
 
 # The columns of a ranked row, in Suggestion and in StagedSuggestion alike (database columns and model attributes).
@@ -172,6 +175,7 @@ def recompute_city(*, city_id: int) -> int:
     committed after this point makes a new claim and a new task, so none is missed.
     """
     PendingRecompute.objects.filter(city_id=city_id).delete()
+    read_at = timezone.now()
     # Loading every city again (a few hundred thousand values) costs ten times the computation: the table
     # is kept while a digest of its inputs, computed by the database, stays the same.
     table = load_table_unless_unchanged()
@@ -179,7 +183,7 @@ def recompute_city(*, city_id: int) -> int:
         return 0
     results = rank_rows(table, np.array([table.position[city_id]]), topic_ids())
     with transaction.atomic():
-        return write_suggestions(results)
+        return write_suggestions(results, read_at=read_at)
 
 
 def schedule_city_recompute(city_ids: Collection[int]) -> None:
@@ -284,29 +288,31 @@ def compute_block(*, run_id: int, number: int, start: int, stop: int, table: Cit
     if RecomputeRun.objects.filter(pk=run_id, status__in=closed).exists():
         return 0
     RecomputeRun.objects.filter(pk=run_id, status=RecomputeRun.Status.QUEUED).update(status=RecomputeRun.Status.RUNNING)
+    read_at = timezone.now()
     table = load_table() if table is None else table
     results = rank_rows(table, np.arange(start, min(stop, len(table))), topic_ids())
     with transaction.atomic():
         StagedSuggestion.objects.filter(run_id=run_id, block=number).delete()
-        count = _insert(StagedSuggestion, _ranked_rows(results), run_id=run_id, block=number)
+        count = _insert(StagedSuggestion, _ranked_rows(results), run_id=run_id, block=number, computed_at=read_at)
         RecomputeBlock.objects.filter(run_id=run_id, number=number, finished_at__isnull=True).update(
             finished_at=timezone.now()
         )
     return count
 
 
-# Every staged row of a run into Suggestion: one statement, whatever the number of cities (the rows never pass
-# through Python). Both tables are this app's own, named by Django's default (app label and model name).
+# A run's staged rows into Suggestion: one statement, whatever the number of cities (the rows never pass through
+# Python). Both tables are this app's own, named by Django's default (app label and model name).
 SWAP_IN = """
     INSERT INTO "matching_suggestion" ("city_id", "candidate_id", "score", "rank", "components", "computed_at")
-    SELECT "city_id", "candidate_id", "score", "rank", "components", %s
+    SELECT "city_id", "candidate_id", "score", "rank", "components", "computed_at"
     FROM "matching_stagedsuggestion" WHERE "run_id" = %s
 """
 
 
 @transaction.atomic
 def swap_suggestions(*, run_id: int) -> int:
-    """Replace every city's suggestions with the run's staged rows in one transaction, and close the run.
+    """Replace every city's suggestions with the run's staged rows in one transaction, and close the run. A
+    city recomputed on its own after its block read the inputs keeps those newer rows.
 
     Safe to run twice: the run row is locked and a finished run is left alone. A run
     older than one that already finished does not overwrite the newer results.
@@ -316,9 +322,19 @@ def swap_suggestions(*, run_id: int) -> int:
         return run.suggestion_count
     count = 0
     if not RecomputeRun.objects.filter(status=RecomputeRun.Status.DONE, created_at__gt=run.created_at).exists():
-        Suggestion.objects.all().delete()
+        # A city whose needs changed during the run was recomputed on its own after the commit: where that was
+        # after its block read the inputs, its rows are newer than the block's and stay.
+        # (A semi-join on the city's first staged row, and the few such cities as a list: a NOT IN over a
+        # correlated subquery took minutes on PostgreSQL with the directory, and an anti-join of the staged rows
+        # with the rows just deleted a second.)
+        read_before = StagedSuggestion.objects.filter(
+            run_id=run_id, rank=1, city_id=OuterRef("city_id"), computed_at__lt=OuterRef("computed_at")
+        )
+        newer = set(Suggestion.objects.filter(Exists(read_before)).values_list("city_id", flat=True))
+        Suggestion.objects.exclude(city_id__in=newer).delete()
+        StagedSuggestion.objects.filter(run_id=run_id, city_id__in=newer).delete()
         with connection.cursor() as cursor:
-            cursor.execute(SWAP_IN, [connection.ops.adapt_datetimefield_value(timezone.now()), run_id])
+            cursor.execute(SWAP_IN, [run_id])
             count = cursor.rowcount
     run.status = RecomputeRun.Status.DONE
     run.suggestion_count = count

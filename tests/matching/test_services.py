@@ -239,6 +239,32 @@ def test_a_change_to_a_citys_needs_changes_its_suggestions_after_commit_without_
     assert not PendingRecompute.objects.exists()
 
 
+def test_a_city_recomputed_during_a_full_recompute_keeps_its_newer_suggestions_at_the_swap(
+    world: dict[str, Any], settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """Its needs changed after its block read the inputs: the block's rows are older than the city's own."""
+    settings.MATCHING_BLOCK_SIZE = 4
+    cities = world["cities"]
+    almaty, samarkand = cities["Almaty"], cities["Samarkand"]
+    samarkand.expertise.add(world["topic"])
+    services.start_full_recompute()
+    run = services.create_run()
+    for number, (start, stop) in enumerate(services.block_ranges(run.city_count)):
+        services.compute_block(run_id=run.pk, number=number, start=start, stop=stop)
+    staged = list(
+        StagedSuggestion.objects.filter(run=run).order_by("city_id", "rank").values_list("city_id", "candidate_id")
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        city_services.save_city_profile(city=almaty, needs=[world["topic"]], expertise=[])
+    newer = rows(almaty)
+    assert newer[0][2] == samarkand.pk  # Almaty now needs what Samarkand offers
+    assert [row for row in staged if row[0] == almaty.pk] != [row[::2] for row in newer]
+    services.swap_suggestions(run_id=run.pk)
+    assert rows(almaty) == newer
+    others = [(city, candidate) for city, _rank, candidate, _score in rows() if city != almaty.pk]
+    assert others == [row for row in staged if row[0] != almaty.pk]
+
+
 def test_a_burst_of_changes_to_one_city_enqueues_one_recompute(
     world: dict[str, Any], monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: Any
 ) -> None:
