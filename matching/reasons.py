@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from cities.models import City, Topic
 from matching.scoring import TopArrays, nearest_partner_km
-from matching.table import EARTH_RADIUS_KM, CityTable, dot3
+from matching.table import EARTH_RADIUS_KM, CityTable, cosines
 
 # Two cities whose populations differ by less than this factor are "of similar size".
 SIMILAR_SIZE_FACTOR = 2.0
@@ -51,7 +51,7 @@ def codes_block(table: CityTable, found: TopArrays, topics: Sequence[int]) -> li
     r, top = found.rows[:, None], found.top
     population, other = np.broadcast_to(table.population[r], top.shape), table.population[top]
     similar = np.maximum(population, other) < SIMILAR_SIZE_FACTOR * np.maximum(1.0, np.minimum(population, other))
-    kilometres = EARTH_RADIUS_KM * np.arccos(np.clip(dot3(table.unit[r], table.unit[top]), -1.0, 1.0))
+    kilometres = EARTH_RADIUS_KM * np.arccos(np.clip(cosines(table, r, top), -1.0, 1.0))
     kilometres = np.where(kilometres < 1000, np.round(kilometres, -1), np.round(kilometres, -2)).astype(np.int64)
     border = found.features["border"] > 0
     common = np.rint(np.expm1(found.features["common_partners"])).astype(np.int64)

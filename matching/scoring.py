@@ -67,7 +67,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from matching.table import EARTH_RADIUS_KM, CityTable, dot3, ranges, topics_in_common
+from matching.table import EARTH_RADIUS_KM, CityTable, cosines, ranges, topics_in_common
 
 FEATURES = (
     "complementarity",
@@ -140,7 +140,7 @@ def nearest_partner_km(
     starts, lengths = table.indptr[others], table.indptr[others + 1] - table.indptr[others]
     partner = table.neighbours[ranges(starts, lengths)]
     pair = np.repeat(np.arange(len(cities)), lengths)
-    cosine = dot3(table.unit[cities[pair]], table.unit[partner])
+    cosine = cosines(table, cities[pair], partner)
     km = EARTH_RADIUS_KM * np.arccos(np.clip(cosine, -1.0, 1.0))
     nearest = np.full(len(cities), NO_PARTNER_KM)
     which = np.full(len(cities), -1, np.int64)
@@ -209,7 +209,7 @@ def features(
         yield "size", table.log_population[r] + table.log_population[c]
     if "distance" in only or "border" in only or (cols is None and "near_partner" in only):
         # The angle between the cities' unit vectors: one matrix product for the whole block.
-        cosine = table.unit[rows] @ table.unit.T if cols is None else dot3(table.unit[r], table.unit[c])
+        cosine = table.unit[rows] @ table.unit.T if cols is None else cosines(table, r, c)
         kilometres = EARTH_RADIUS_KM * np.arccos(np.clip(cosine, -1.0, 1.0))
         del cosine
         if "distance" in only:
