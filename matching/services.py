@@ -320,6 +320,7 @@ def swap_suggestions(*, run_id: int) -> int:
     run = RecomputeRun.objects.select_for_update().get(pk=run_id)
     if run.status in (RecomputeRun.Status.DONE, RecomputeRun.Status.FAILED):
         return run.suggestion_count
+    lock_suggestions()
     count = 0
     if not RecomputeRun.objects.filter(status=RecomputeRun.Status.DONE, created_at__gt=run.created_at).exists():
         # A city whose needs changed during the run was recomputed on its own after the commit: where that was
@@ -343,6 +344,16 @@ def swap_suggestions(*, run_id: int) -> int:
     # This run's staged rows, and any a failed or duplicated block left behind in an earlier run.
     StagedSuggestion.objects.filter(run__status__in=(RecomputeRun.Status.DONE, RecomputeRun.Status.FAILED)).delete()
     return count
+
+
+def lock_suggestions() -> None:
+    """Until the transaction ends, no other writes suggestions: a city's own recompute waits for the swap, then
+    replaces the rows the swap wrote. (Otherwise it could delete the city's rows before the swap inserts the
+    block's, and fail on them at its own insert.) On PostgreSQL a lock on the table that lets readers through;
+    SQLite lets one transaction write at a time anyway."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute('LOCK TABLE "matching_suggestion" IN SHARE ROW EXCLUSIVE MODE')
 
 
 def fail_run(*, run_id: int, error: str) -> None:
