@@ -119,6 +119,7 @@ def _with_reasons(table: CityTable, found: scoring.TopArrays, topics: Sequence[i
 def write_suggestions(results: BlockResult, *, read_at: datetime.datetime) -> int:
     """Replace the suggestions of these cities with the results, computed from inputs read at `read_at`; call
     inside a transaction."""
+    lock_suggestions()
     Suggestion.objects.filter(city_id__in=[city for city, _ranked in results]).delete()
     return _insert(Suggestion, _ranked_rows(results), computed_at=read_at)
 
@@ -347,9 +348,10 @@ def swap_suggestions(*, run_id: int) -> int:
 
 
 def lock_suggestions() -> None:
-    """Until the transaction ends, no other writes suggestions: a city's own recompute waits for the swap, then
-    replaces the rows the swap wrote. (Otherwise it could delete the city's rows before the swap inserts the
-    block's, and fail on them at its own insert.) On PostgreSQL a lock on the table that lets readers through;
+    """Until the transaction ends, no other writes suggestions: a city's recompute waits for the swap, or for
+    another recompute of the city, then replaces the rows they wrote. (Otherwise it could delete the city's rows
+    before the other inserts its own, and fail on them at its insert.) On PostgreSQL a lock on the table that
+    lets readers through, held for a few milliseconds by a city's recompute and a few seconds by the swap;
     SQLite lets one transaction write at a time anyway."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:

@@ -268,9 +268,11 @@ def test_a_city_recomputed_during_a_full_recompute_keeps_its_newer_suggestions_a
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_citys_own_recompute_waits_for_the_swap_to_commit(world: dict[str, Any]) -> None:
-    """The swap holds the suggestions' lock (on PostgreSQL) until it commits: a city's own recompute started
-    meanwhile waits, then replaces the swapped rows, rather than failing on them at its insert."""
+@pytest.mark.parametrize("first", ["the swap", "the same city's recompute"])
+def test_a_citys_own_recompute_waits_for_a_write_of_suggestions_to_commit(world: dict[str, Any], first: str) -> None:
+    """Writers of suggestions take the suggestions' lock (on PostgreSQL) until they commit: a city's recompute
+    started meanwhile (the sweeper's second try of a slow one, say) waits, then replaces the rows written,
+    rather than failing on them at its insert."""
     database_url()  # PostgreSQL only: skipped elsewhere, a failure in CI without it
     almaty = world["cities"]["Almaty"]
     services.start_full_recompute()
@@ -286,23 +288,26 @@ def test_a_citys_own_recompute_waits_for_the_swap_to_commit(world: dict[str, Any
             connection.close()
 
     with transaction.atomic():
-        # What the swap does to the city: its rows deleted, and the block's inserted (here, the same but for
-        # the scores), which a transaction that started before cannot see.
-        services.lock_suggestions()
-        swapped = list(Suggestion.objects.filter(city=almaty))
-        Suggestion.objects.filter(city=almaty).delete()
-        for suggestion in swapped:
-            suggestion.pk, suggestion.score = None, suggestion.score + 100
-        Suggestion.objects.bulk_create(swapped)
+        if first == "the swap":
+            # What the swap does to the city: its rows deleted, and the block's inserted (here, the same but for
+            # the scores), which a transaction that started before cannot see.
+            services.lock_suggestions()
+            swapped = list(Suggestion.objects.filter(city=almaty))
+            Suggestion.objects.filter(city=almaty).delete()
+            for suggestion in swapped:
+                suggestion.pk, suggestion.score = None, suggestion.score + 100
+            Suggestion.objects.bulk_create(swapped)
+        else:
+            services.recompute_city(city_id=almaty.pk)
         thread = threading.Thread(target=recompute)
         thread.start()
         thread.join(timeout=2)
-        assert thread.is_alive()  # waiting for the swap to commit
+        assert thread.is_alive()  # waiting for the first to commit
     thread.join(timeout=30)
-    # Without the lock, it waits for the deleted rows, then deletes none (the swapped rows are newer than its
-    # statement) and fails on them at its insert.
+    # Without the lock, it waits for the rows the first deleted, then deletes none (the rows the first inserted
+    # are newer than its statement) and fails on them at its insert.
     assert not thread.is_alive() and not failures, failures
-    assert rows(almaty) == expected  # the city's own rows replaced the swap's
+    assert rows(almaty) == expected
 
 
 def test_a_burst_of_changes_to_one_city_enqueues_one_recompute(
