@@ -347,6 +347,27 @@ def swap_suggestions(*, run_id: int) -> int:
     return count
 
 
+# A full recompute still queued or running after this long will not finish (the chord's callback was lost with
+# a worker, say; a block's own failure closes its run at once): it is closed as failed, and its staged rows go.
+STALE_RUN_AFTER = datetime.timedelta(hours=2)
+
+
+def close_stale_runs(*, older_than: datetime.timedelta = STALE_RUN_AFTER) -> int:
+    """Close the full recomputes that will not finish as failed (hourly, beat); returns how many. Safe to run
+    twice: a closed run is not stale."""
+    open_statuses = (RecomputeRun.Status.QUEUED, RecomputeRun.Status.RUNNING)
+    stale = RecomputeRun.objects.filter(status__in=open_statuses, created_at__lt=timezone.now() - older_than)
+    run_ids = list(stale.values_list("pk", flat=True))
+    hours = older_than.total_seconds() / 3600
+    for run_id in run_ids:
+        fail_run(
+            run_id=run_id,
+            error=f"Not finished after {hours:g} hours: a task of the run was lost (a worker stopped, say). "
+            "The suggestions stay as they were; start a new recompute.",
+        )
+    return len(run_ids)
+
+
 def lock_suggestions() -> None:
     """Until the transaction ends, no other writes suggestions: a city's recompute waits for the swap, or for
     another recompute of the city, then replaces the rows they wrote. (Otherwise it could delete the city's rows

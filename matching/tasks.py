@@ -54,6 +54,12 @@ def swap_suggestions(_block_counts: list[int], *, run_id: int) -> int:
 
 
 @shared_task(soft_time_limit=50, time_limit=60, **SAFE)
+def close_stale_runs() -> int:
+    """Hourly (beat): the full recomputes that will not finish, closed as failed."""
+    return services.close_stale_runs()
+
+
+@shared_task(soft_time_limit=50, time_limit=60, **SAFE)
 def recompute_all() -> int:
     """The weekly full recompute (beat): queues the chord and returns the run's id."""
     return services.start_full_recompute().pk

@@ -244,6 +244,7 @@ MATCHING_BLOCK_SIZE = env.int("MATCHING_BLOCK_SIZE", default=0)
 CELERY_BEAT_SCHEDULE = {
     "notifications-sweep-outbox": {"task": "notifications.tasks.sweep_outbox", "schedule": 60.0},
     "matching-sweep-pending-recomputes": {"task": "matching.tasks.sweep_pending_recomputes", "schedule": 300.0},
+    "matching-close-stale-runs": {"task": "matching.tasks.close_stale_runs", "schedule": crontab(minute=40)},
     "partnerships-expire-agreements": {
         "task": "partnerships.tasks.expire_agreements",
         "schedule": crontab(minute=15, hour=0),

@@ -144,6 +144,23 @@ def test_a_block_that_fails_on_a_worker_closes_its_run(world: dict[str, Any], mo
     assert run.status == RecomputeRun.Status.FAILED and run.error == "ValueError: the inputs are broken"
 
 
+def test_a_run_that_never_finishes_is_closed_as_failed_after_two_hours(world: dict[str, Any]) -> None:
+    lost = services.create_run()  # its chord's callback never came
+    services.compute_block(run_id=lost.pk, number=0, start=0, stop=10)
+    assert StagedSuggestion.objects.filter(run=lost).exists()
+    recent, finished = services.create_run(), services.create_run()
+    RecomputeRun.objects.filter(pk=finished.pk).update(status=RecomputeRun.Status.DONE)
+    three_hours_ago = timezone.now() - datetime.timedelta(hours=3)
+    RecomputeRun.objects.filter(pk__in=[lost.pk, finished.pk]).update(created_at=three_hours_ago)
+    RecomputeRun.objects.filter(pk=recent.pk).update(created_at=timezone.now() - datetime.timedelta(minutes=90))
+    assert tasks.close_stale_runs.delay().get() == 1
+    statuses = dict(RecomputeRun.objects.values_list("pk", "status"))
+    assert statuses == {lost.pk: "failed", recent.pk: "queued", finished.pk: "done"}
+    assert "Not finished after 2 hours" in RecomputeRun.objects.get(pk=lost.pk).error
+    assert not StagedSuggestion.objects.exists()
+    assert services.close_stale_runs() == 0  # a closed run is not stale
+
+
 def test_with_the_task_queue_unreachable_the_run_fails_and_staff_are_told(
     world: dict[str, Any], monkeypatch: pytest.MonkeyPatch, staff: User
 ) -> None:
