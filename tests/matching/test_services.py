@@ -126,6 +126,7 @@ def test_a_block_that_fails_closes_its_run_as_failed_and_keeps_the_suggestions(
     client.force_login(staff)
     page = client.get("/matching/recompute/").content.decode()
     assert "Failed" in page and "the inputs of block 2 are broken" in page
+    assert "It did not finish: every city keeps the suggestions it had." in page
     assert 'http-equiv="refresh"' not in page  # the page stops refreshing: the run is over
 
 
