@@ -85,7 +85,8 @@ class PendingRecompute(models.Model):
 class RecomputeRun(models.Model):
     """One full recompute: blocks of cities scored by a Celery group, then swapped in by the chord's callback.
 
-    queued → running → done | failed. Progress is the share of its blocks finished.
+    queued → running → done | failed (a block failed for good, the chord could not be queued, or the run was
+    still open after services.STALE_RUN_AFTER). Progress is the share of its blocks finished.
     """
 
     class Status(models.TextChoices):
