@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from django.core.management import CommandError, call_command
 
-from matching.models import Suggestion
+from matching import services
+from matching.models import RecomputeRun, Suggestion
 from tests.factories import CityFactory, CountryFactory
 
 pytestmark = pytest.mark.django_db
@@ -24,6 +25,18 @@ def test_compute_suggestions_fills_every_city_and_then_one(world: dict[str, Any]
     Suggestion.objects.filter(city=almaty).delete()
     call_command("compute_suggestions", "--city", str(almaty.pk), stdout=out)
     assert list(Suggestion.objects.filter(city=almaty).values_list("rank", "candidate_id", "score")) == before
+
+
+def test_compute_suggestions_that_fails_closes_its_run(world: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: Any) -> None:
+        raise ValueError("the inputs are broken")
+
+    monkeypatch.setattr(services, "rank_rows", broken)
+    with pytest.raises(ValueError):
+        call_command("compute_suggestions", stdout=io.StringIO())
+    run = RecomputeRun.objects.get()
+    assert run.status == RecomputeRun.Status.FAILED
+    assert run.error == "compute_suggestions: ValueError: the inputs are broken"
 
 
 def test_compute_suggestions_refuses_an_unknown_city(db: None) -> None:

@@ -28,9 +28,13 @@ class Command(BaseCommand):
         # The same blocks, staging and swap as the Celery chord, run here one after the other (a run that
         # staff see on the recompute page like any other).
         run = services.create_run()
-        with tqdm(total=len(table), unit="city", disable=not sys.stderr.isatty(), file=sys.stderr) as bar:
-            for number, (start, stop) in enumerate(services.block_ranges(run.city_count)):
-                services.compute_block(run_id=run.pk, number=number, start=start, stop=stop, table=table)
-                bar.update(stop - start)
-        written = services.swap_suggestions(run_id=run.pk)
+        try:
+            with tqdm(total=len(table), unit="city", disable=not sys.stderr.isatty(), file=sys.stderr) as bar:
+                for number, (start, stop) in enumerate(services.block_ranges(run.city_count)):
+                    services.compute_block(run_id=run.pk, number=number, start=start, stop=stop, table=table)
+                    bar.update(stop - start)
+            written = services.swap_suggestions(run_id=run.pk)
+        except BaseException as error:  # Ctrl-C too: the run is closed, not left open for staff to wait on
+            services.fail_run(run_id=run.pk, error=f"compute_suggestions: {type(error).__name__}: {error}")
+            raise
         self.stdout.write(f"{written} suggestions for {len(table)} cities ({scoring.TOP_K} at most each).")
