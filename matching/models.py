@@ -95,6 +95,10 @@ class RecomputeRun(models.Model):
         DONE = "done", _("Done")
         FAILED = "failed", _("Failed")
 
+    # A run still to finish, and one that has ended either way.
+    OPEN = (Status.QUEUED, Status.RUNNING)
+    CLOSED = (Status.DONE, Status.FAILED)
+
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
     block_count = models.PositiveIntegerField(_("blocks"), default=0)
     city_count = models.PositiveIntegerField(_("cities"), default=0)

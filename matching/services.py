@@ -259,7 +259,7 @@ def start_full_recompute(*, by: User | None = None) -> RecomputeRun:
         chord(header)(tasks.swap_suggestions.s(run_id=run.pk).set(**options))
     except Exception as error:
         # In process (no broker), a block's own error arrives here rather than at RecomputeTask.on_failure.
-        fail_run(run_id=run.pk, error=f"{type(error).__name__}: {error}")
+        fail_run(run_id=run.pk, error=error)
         # Celery's Redis result store, unreachable, raises RuntimeError once its retries are spent.
         unreachable = isinstance(error, (BrokerError, BackendError, OSError, RuntimeError))
         if unreachable and not celery_app.conf.task_always_eager:
@@ -285,8 +285,7 @@ def compute_block(*, run_id: int, number: int, start: int, stop: int, table: Cit
 
     Safe to run twice: the block's staged rows are replaced by the same rows, and the block is marked once.
     A block of a run already closed (a late duplicate) does nothing."""
-    closed = (RecomputeRun.Status.DONE, RecomputeRun.Status.FAILED)
-    if RecomputeRun.objects.filter(pk=run_id, status__in=closed).exists():
+    if RecomputeRun.objects.filter(pk=run_id, status__in=RecomputeRun.CLOSED).exists():
         return 0
     RecomputeRun.objects.filter(pk=run_id, status=RecomputeRun.Status.QUEUED).update(status=RecomputeRun.Status.RUNNING)
     read_at = timezone.now()
@@ -319,7 +318,7 @@ def swap_suggestions(*, run_id: int) -> int:
     older than one that already finished does not overwrite the newer results.
     """
     run = RecomputeRun.objects.select_for_update().get(pk=run_id)
-    if run.status in (RecomputeRun.Status.DONE, RecomputeRun.Status.FAILED):
+    if run.status in RecomputeRun.CLOSED:
         return run.suggestion_count
     lock_suggestions()
     count = 0
@@ -343,7 +342,7 @@ def swap_suggestions(*, run_id: int) -> int:
     run.finished_at = timezone.now()
     run.save(update_fields=["status", "suggestion_count", "finished_at"])
     # This run's staged rows, and any a failed or duplicated block left behind in an earlier run.
-    StagedSuggestion.objects.filter(run__status__in=(RecomputeRun.Status.DONE, RecomputeRun.Status.FAILED)).delete()
+    StagedSuggestion.objects.filter(run__status__in=RecomputeRun.CLOSED).delete()
     return count
 
 
@@ -355,8 +354,7 @@ STALE_RUN_AFTER = datetime.timedelta(hours=2)
 def close_stale_runs(*, older_than: datetime.timedelta = STALE_RUN_AFTER) -> int:
     """Close the full recomputes that will not finish as failed (hourly, beat); returns how many. Safe to run
     twice: a closed run is not stale."""
-    open_statuses = (RecomputeRun.Status.QUEUED, RecomputeRun.Status.RUNNING)
-    stale = RecomputeRun.objects.filter(status__in=open_statuses, created_at__lt=timezone.now() - older_than)
+    stale = RecomputeRun.objects.filter(status__in=RecomputeRun.OPEN, created_at__lt=timezone.now() - older_than)
     run_ids = list(stale.values_list("pk", flat=True))
     hours = older_than.total_seconds() / 3600
     for run_id in run_ids:
@@ -379,9 +377,11 @@ def lock_suggestions() -> None:
             cursor.execute('LOCK TABLE "matching_suggestion" IN SHARE ROW EXCLUSIVE MODE')
 
 
-def fail_run(*, run_id: int, error: str) -> None:
+def fail_run(*, run_id: int, error: BaseException | str) -> None:
     """Close a run that cannot finish (a block failed for good, or nothing could be queued), with the error
-    for staff to read; its staged rows go. A finished run stays finished."""
+    for staff to read ("ValueError: ..." for an exception); its staged rows go. A finished run stays finished."""
+    if isinstance(error, BaseException):
+        error = f"{type(error).__name__}: {error}"
     with transaction.atomic():
         RecomputeRun.objects.filter(pk=run_id).exclude(status=RecomputeRun.Status.DONE).update(
             status=RecomputeRun.Status.FAILED, error=error[:2000], finished_at=timezone.now()

@@ -38,7 +38,7 @@ class RecomputeTask(Task):
     never ends (the chord's callback never comes after a failed block)."""
 
     def on_failure(self, exc: BaseException, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
-        services.fail_run(run_id=kwargs["run_id"], error=f"{type(exc).__name__}: {exc}")
+        services.fail_run(run_id=kwargs["run_id"], error=exc)
 
 
 @shared_task(base=RecomputeTask, soft_time_limit=240, time_limit=300, **SAFE)

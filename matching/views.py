@@ -55,5 +55,5 @@ def recompute(request: HttpRequest) -> HttpResponse:
             messages.error(request, error.message)
         return redirect("matching:recompute")
     run = RecomputeRun.objects.first()
-    in_progress = run is not None and run.status in (RecomputeRun.Status.QUEUED, RecomputeRun.Status.RUNNING)
+    in_progress = run is not None and run.status in RecomputeRun.OPEN
     return render(request, "matching/recompute.html", {"run": run, "in_progress": in_progress})
