@@ -245,11 +245,40 @@ def start_full_recompute(*, by: User | None = None) -> RecomputeRun:
 
     With the broker or the result store unreachable, the run is closed as failed with the error, and a
     DomainError says so: nothing was queued, and the suggestions stay as they are."""
+    run = create_run(by=by)
+    _queue_run(run)
+    return run
+
+
+def request_full_recompute(*, by: User | None = None) -> tuple[RecomputeRun, bool]:
+    """A full recompute for staff's button and the weekly beat, and whether it is new: while one is still
+    queued or running (and not stale), that one, so that a second click or a beat during a run does not
+    compute every city twice. (Many cities changed at once start a run regardless: a run already under way
+    may have read their old values.)"""
+    with transaction.atomic():
+        # Two requests at once: the second waits here until the first has created its run, then finds it.
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute('LOCK TABLE "matching_recomputerun" IN SHARE ROW EXCLUSIVE MODE')
+        running = open_run()
+        if running is not None:
+            return running, False
+        run = create_run(by=by)
+    _queue_run(run)
+    return run, True
+
+
+def open_run() -> RecomputeRun | None:
+    """The full recompute still queued or running, if any: one older than STALE_RUN_AFTER will not finish."""
+    recent = timezone.now() - STALE_RUN_AFTER
+    return RecomputeRun.objects.filter(status__in=RecomputeRun.OPEN, created_at__gte=recent).first()
+
+
+def _queue_run(run: RecomputeRun) -> None:
     from celery import chord
 
     from matching import tasks
 
-    run = create_run(by=by)
     options = matching_queue()
     header = [
         tasks.compute_block.si(run_id=run.pk, number=number, start=start, stop=stop).set(**options)
@@ -265,7 +294,6 @@ def start_full_recompute(*, by: User | None = None) -> RecomputeRun:
         if unreachable and not celery_app.conf.task_always_eager:
             raise DomainError(reasons.recompute_not_started()) from error
         raise
-    return run
 
 
 def create_run(*, by: User | None = None) -> RecomputeRun:

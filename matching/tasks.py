@@ -61,8 +61,9 @@ def close_stale_runs() -> int:
 
 @shared_task(soft_time_limit=50, time_limit=60, **SAFE)
 def recompute_all() -> int:
-    """The weekly full recompute (beat): queues the chord and returns the run's id."""
-    return services.start_full_recompute().pk
+    """The weekly full recompute (beat): queues the chord and returns the run's id (the run still under way,
+    if one is)."""
+    return services.request_full_recompute()[0].pk
 
 
 @shared_task(soft_time_limit=1700, time_limit=1800, **SAFE)

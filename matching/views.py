@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -50,9 +51,16 @@ def recompute(request: HttpRequest) -> HttpResponse:
     """Staff start a full recompute and watch its progress (the page refreshes itself while it runs)."""
     if request.method == "POST":
         try:
-            services.start_full_recompute(by=request.user)  # type: ignore[arg-type]
+            requested, started = services.request_full_recompute(by=request.user)  # type: ignore[arg-type]
         except DomainError as error:
             messages.error(request, error.message)
+        else:
+            if not started:
+                messages.info(
+                    request,
+                    _("A full recompute requested at %(when)s is still under way: its progress is below.")
+                    % {"when": timezone.localtime(requested.created_at).strftime("%H:%M")},
+                )
         return redirect("matching:recompute")
     run = RecomputeRun.objects.first()
     in_progress = run is not None and run.status in RecomputeRun.OPEN

@@ -104,6 +104,13 @@ def test_staff_start_a_full_recompute_and_see_its_progress(world: dict[str, Any]
     assert run.status == RecomputeRun.Status.DONE
 
 
+def test_a_second_click_while_a_recompute_is_under_way_starts_none(world: dict[str, Any], staff: User) -> None:
+    under_way = services.create_run()  # queued: its blocks have not finished
+    response = login(staff).post("/matching/recompute/", follow=True)
+    assert "is still under way: its progress is below." in response.content.decode()
+    assert list(RecomputeRun.objects.all()) == [under_way]
+
+
 def test_the_recompute_page_is_for_staff_only(world: dict[str, Any], officer: User) -> None:
     response = login(officer).get("/matching/recompute/")
     assert response.status_code == 302
