@@ -92,6 +92,12 @@ both_regional_centres, 0.489 with it; one pair is 0.002):
 - With it, on 2026-11-28, the night session (seeds 1 and 2; main 0.489 and 0.471): the difference in latitude,
   -|lat_i - lat_j| / 10 degrees (cities of one climate), 0.486 and 0.468; the difference in longitude, fitted at
   zero, 0.486 and 0.471; the weights of three fits on differently drawn inner splits, averaged, 0.491 and 0.468.
+- With it, on 2026-11-28, late (main on seeds 1 to 4: 0.489, 0.471, 0.482, 0.455): how much the cities near i
+  partner with j's country, and the same the other way, log(1 + sum over partnerships (a, b), a not i, b in j's
+  country, of e^(-km(i, a) / s)): s = 300 km 0.489 and 0.480; s = 1,000 km 0.491, 0.486, 0.475, 0.455 (+0.003 on
+  the mean of the four seeds: noise). Among the pairs still missed, many are of two cities of one trade (two
+  towns with a nuclear power station, Sosnovy Bor and Astravets; two of steelworks, Vyksa and Zhlobin; two
+  with an air show, Zhuhai and Zhukovsky): nothing the matcher reads says what a city makes.
 """
 
 from __future__ import annotations
