@@ -260,7 +260,7 @@ def request_full_recompute(*, by: User | None = None) -> tuple[RecomputeRun, boo
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute('LOCK TABLE "matching_recomputerun" IN SHARE ROW EXCLUSIVE MODE')
-        running = open_run()
+        running = run_under_way()
         if running is not None:
             return running, False
         run = create_run(by=by)
@@ -268,7 +268,7 @@ def request_full_recompute(*, by: User | None = None) -> tuple[RecomputeRun, boo
     return run, True
 
 
-def open_run() -> RecomputeRun | None:
+def run_under_way() -> RecomputeRun | None:
     """The full recompute still queued or running, if any: one older than STALE_RUN_AFTER will not finish."""
     recent = timezone.now() - STALE_RUN_AFTER
     return RecomputeRun.objects.filter(status__in=RecomputeRun.OPEN, created_at__gte=recent).first()
