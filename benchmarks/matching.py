@@ -11,7 +11,8 @@ data/sco_twinnings.csv), then prints:
 - one city's recompute (compute only, and with loading the inputs and writing its rows),
 - the peak memory of each (NumPy's allocations, traced), and the process's peak resident size;
 - the same compute for 100,000 synthetic cities (targets: 60 s, under 4 GiB), by one worker process and by
-  two (the Celery group's blocks shared between them, as two workers share them).
+  two (the Celery group's blocks shared between them, as two workers share them);
+- before each part, how fast the machine is just then (two fixed workloads), as the figures depend on it.
 
 `--directory` measures the directory only, `--synthetic` the synthetic cities only.
 """
@@ -56,6 +57,27 @@ def timed(work: Callable[[], Any]) -> tuple[float, Any]:
     return seconds, result
 
 
+def machine_speed() -> str:
+    """Two fixed workloads timed, so that figures from different machines (or from one shared machine at
+    different times: seen here, the same figures 50% apart between two sessions) can be set side by side."""
+    import numpy as np
+
+    started = time.perf_counter()
+    total = 0
+    for number in range(10_000_000):
+        total += number
+    loop = time.perf_counter() - started
+    matrix = np.random.default_rng(1).random((2000, 2000), dtype=np.float32)
+    started = time.perf_counter()
+    for _repeat in range(5):
+        matrix @ matrix
+    product = (time.perf_counter() - started) / 5
+    return (
+        f"this machine now: 10 million Python additions in {loop:.2f} s, "
+        f"a 2,000 x 2,000 float32 matrix product in {product * 1000:.0f} ms"
+    )
+
+
 def synthetic() -> None:
     """The full compute of SYNTHETIC_CITIES cities by one worker, then by two (this machine's cores), as the
     Celery group runs it: each worker process makes the table and computes its share of the blocks."""
@@ -63,6 +85,7 @@ def synthetic() -> None:
     import django
 
     django.setup()
+    print(machine_speed())
     for workers in (1, 2):
         seconds, shares = timed(functools.partial(compute_in_workers, workers))
         print(
@@ -174,6 +197,7 @@ def main() -> None:
     from partnerships.models import Agreement
 
     print(f"database: {connection.vendor} {connection.settings_dict['NAME']}")
+    print(machine_speed())
     create_database_if_missing(connection)
     call_command("migrate", verbosity=0)
     if not City.objects.exists():
