@@ -63,5 +63,6 @@ def recompute(request: HttpRequest) -> HttpResponse:
                 )
         return redirect("matching:recompute")
     run = RecomputeRun.objects.first()
-    in_progress = run is not None and run.status in RecomputeRun.OPEN
+    # A run left open past STALE_RUN_AFTER will not finish: the page neither waits for it nor holds the button back.
+    in_progress = services.run_under_way() is not None
     return render(request, "matching/recompute.html", {"run": run, "in_progress": in_progress})

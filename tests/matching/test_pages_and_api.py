@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import User
@@ -107,8 +109,21 @@ def test_staff_start_a_full_recompute_and_see_its_progress(world: dict[str, Any]
 def test_a_second_click_while_a_recompute_is_under_way_starts_none(world: dict[str, Any], staff: User) -> None:
     under_way = services.create_run()  # queued: its blocks have not finished
     response = login(staff).post("/matching/recompute/", follow=True)
-    assert "is still under way: its progress is below." in response.content.decode()
+    page = response.content.decode()
+    assert "is still under way: its progress is below." in page
+    assert "Recompute every city's suggestions" not in page  # no button while it runs
     assert list(RecomputeRun.objects.all()) == [under_way]
+
+
+def test_a_run_left_open_past_two_hours_holds_back_neither_the_button_nor_a_new_run(
+    world: dict[str, Any], staff: User
+) -> None:
+    lost = services.create_run()
+    RecomputeRun.objects.filter(pk=lost.pk).update(created_at=timezone.now() - datetime.timedelta(hours=3))
+    client = login(staff)
+    assert "Recompute every city's suggestions" in client.get("/matching/recompute/").content.decode()
+    client.post("/matching/recompute/")
+    assert RecomputeRun.objects.filter(status=RecomputeRun.Status.DONE).count() == 1
 
 
 def test_the_recompute_page_is_for_staff_only(world: dict[str, Any], officer: User) -> None:
