@@ -257,9 +257,7 @@ def request_full_recompute(*, by: User | None = None) -> tuple[RecomputeRun, boo
     may have read their old values.)"""
     with transaction.atomic():
         # Two requests at once: the second waits here until the first has created its run, then finds it.
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute('LOCK TABLE "matching_recomputerun" IN SHARE ROW EXCLUSIVE MODE')
+        _lock_table("matching_recomputerun")
         running = run_under_way()
         if running is not None:
             return running, False
@@ -400,9 +398,15 @@ def lock_suggestions() -> None:
     before the other inserts its own, and fail on them at its insert.) On PostgreSQL a lock on the table that
     lets readers through, held for a few milliseconds by a city's recompute and a few seconds by the swap;
     SQLite lets one transaction write at a time anyway."""
+    _lock_table("matching_suggestion")
+
+
+def _lock_table(name: str) -> None:
+    """Until the transaction ends, no other transaction writes this table or takes this lock; readers pass.
+    On PostgreSQL only: SQLite lets one transaction write at a time anyway."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute('LOCK TABLE "matching_suggestion" IN SHARE ROW EXCLUSIVE MODE')
+            cursor.execute(f"LOCK TABLE {connection.ops.quote_name(name)} IN SHARE ROW EXCLUSIVE MODE")
 
 
 def fail_run(*, run_id: int, error: BaseException | str) -> None:
