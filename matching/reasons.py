@@ -10,8 +10,9 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from babel.numbers import format_compact_decimal
 from django.utils.formats import number_format
-from django.utils.translation import get_language, ngettext
+from django.utils.translation import get_language, ngettext, to_locale
 from django.utils.translation import gettext as _
 
 from cities.models import City, Topic
@@ -173,8 +174,14 @@ def codes_block(table: CityTable, found: TopArrays, topics: Sequence[int]) -> li
     return result
 
 
-def _millions(people: int) -> str:
-    return number_format(people / 1_000_000, decimal_pos=1) if people >= 100_000 else number_format(people)
+def _people(count: int) -> str:
+    """A population as the reader's language says it (CLDR's long compact form, through babel): "2 million",
+    "2 миллиона", "200万"; below a million the number itself ("144,665"), but in Chinese in 万 from ten thousand
+    ("14.5万"), as Chinese counts."""
+    locale = to_locale(get_language() or "en")
+    if count >= 1_000_000 or (locale.startswith("zh") and count >= 10_000):
+        return format_compact_decimal(count, locale=locale, format_type="long", fraction_digits=1)
+    return number_format(count, force_grouping=True)
 
 
 def _in_reader_language(names: Sequence[str] | None) -> str:
@@ -214,15 +221,9 @@ def sentence(reason: dict[str, Any], city: City, candidate: City, topic_names: d
             )
         return _("%(asker)s needs %(topic)s; %(giver)s has expertise in it") % values
     if code == "similar_size":
-        first, second = reason["population"], reason["candidate_population"]
-        if max(first, second) >= 100_000:
-            return _("similar size: %(first)s and %(second)s million people") % {
-                "first": _millions(first),
-                "second": _millions(second),
-            }
         return _("similar size: %(first)s and %(second)s people") % {
-            "first": number_format(first, force_grouping=True),
-            "second": number_format(second, force_grouping=True),
+            "first": _people(reason["population"]),
+            "second": _people(reason["candidate_population"]),
         }
     if code == "distance":
         return _("%(km)s km apart") % {"km": number_format(reason["km"], force_grouping=True)}

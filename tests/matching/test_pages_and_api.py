@@ -7,11 +7,12 @@ from typing import Any
 
 import pytest
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from matching import services
+from cities.models import City
+from matching import reasons, services
 from matching.models import Dismissal, RecomputeRun, Suggestion
 from partnerships.models import Agreement
 from tests.conftest import login
@@ -187,3 +188,25 @@ def test_reasons_say_which_candidates_are_seats_and_which_regions_already_partne
     assert district in texts[kashgar.pk]["district_seat"]
     assert regions in texts[kashgar.pk]["region_pair"]
     assert seat in texts[cities["Kazan"].pk]["region_seat"]
+
+
+@pytest.mark.parametrize(
+    ("language", "populations", "text"),
+    [
+        ("en", (2_000_000, 1_100_000), "similar size: 2 million and 1.1 million people"),
+        ("en", (1_200_000, 731_000), "similar size: 1.2 million and 731,000 people"),
+        ("en", (144_665, 102_300), "similar size: 144,665 and 102,300 people"),
+        ("ru", (2_000_000, 1_100_000), "сходный размер: 2 миллиона и 1,1 миллиона жителей"),
+        ("ru", (144_665, 102_300), "сходный размер: 144\xa0665 и 102\xa0300 жителей"),
+        ("zh-hans", (2_000_000, 1_100_000), "规模相近：人口 200万 和 110万"),
+        ("zh-hans", (144_665, 73_623), "规模相近：人口 14.5万 和 7.4万"),
+    ],
+)
+def test_similar_size_names_each_population_in_its_own_unit(
+    language: str, populations: tuple[int, int], text: str
+) -> None:
+    # A city of 100,000 to a million beside a larger one read "0.1 and 73623 million people".
+    first, second = populations
+    reason = {"code": "similar_size", "population": first, "candidate_population": second}
+    with translation.override(language):
+        assert reasons.sentence(reason, City(name="Acheng"), City(name="Birobidzhan"), {}) == text
