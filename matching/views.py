@@ -15,6 +15,10 @@ from matching import services
 from matching.models import RecomputeRun
 from sco_portal.errors import DomainError
 
+# A message with this tag is shown by the part of the page it concerns (here the suggestions, where the redirect
+# lands), not at the top of the page, out of view (templates/base.html leaves it out).
+IN_SECTION = "in-section"
+
 
 def _pair(request: HttpRequest, pk: int, candidate_pk: int) -> tuple[City, City]:
     city = get_object_or_404(City, pk=pk)
@@ -33,6 +37,7 @@ def dismiss(request: HttpRequest, pk: int, candidate_pk: int) -> HttpResponse:
         request,
         _("%(candidate)s will not be suggested to %(city)s again. You can undo this below.")
         % {"candidate": candidate.display_name, "city": city.display_name},
+        extra_tags=IN_SECTION,
     )
     return redirect(city.get_absolute_url() + "#suggestions")
 
@@ -42,7 +47,11 @@ def dismiss(request: HttpRequest, pk: int, candidate_pk: int) -> HttpResponse:
 def undo(request: HttpRequest, pk: int, candidate_pk: int) -> HttpResponse:
     city, candidate = _pair(request, pk, candidate_pk)
     services.undo_dismissal(city=city, candidate=candidate, by=request.user)  # type: ignore[arg-type]
-    messages.success(request, _("%(candidate)s may be suggested again.") % {"candidate": candidate.display_name})
+    messages.success(
+        request,
+        _("%(candidate)s may be suggested again.") % {"candidate": candidate.display_name},
+        extra_tags=IN_SECTION,
+    )
     return redirect(city.get_absolute_url() + "#suggestions")
 
 

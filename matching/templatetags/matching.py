@@ -7,6 +7,7 @@ from django import template
 from cities.models import City
 from matching import reasons, services
 from matching.models import Dismissal, Suggestion
+from matching.views import IN_SECTION
 
 register = template.Library()
 
@@ -26,4 +27,13 @@ def suggested_partners(context: dict[str, Any], city: City) -> dict[str, Any]:
         if acts
         else []
     )
-    return {"city": city, "rows": rows, "can_act": acts, "dismissed": dismissed, "request": context["request"]}
+    # What the officer just did here (views.IN_SECTION), said beside the list rather than at the page's top.
+    notes = [message for message in context.get("messages", ()) if IN_SECTION in message.tags.split()]
+    return {
+        "city": city,
+        "rows": rows,
+        "can_act": acts,
+        "dismissed": dismissed,
+        "notes": notes,
+        "request": context["request"],
+    }

@@ -53,10 +53,26 @@ def test_not_interested_and_undo_through_the_page(computed: dict[str, Any], offi
     response = client.post(f"/matching/{almaty.pk}/dismiss/{first.candidate_id}/")
     assert response.status_code == 302
     assert Dismissal.objects.filter(city=almaty, candidate=first.candidate).exists()
+    assert response["Location"].endswith("#suggestions")
+    # Where the redirect lands: the note and the Undo button right under the heading, not at the page's top.
     page = client.get(f"/cities/{almaty.pk}/").content.decode()
-    assert "Undo" in page
-    client.post(f"/matching/{almaty.pk}/undo/{first.candidate_id}/")
+    section = page[page.index('id="suggestions"') :]
+    note = f"{first.candidate.name} will not be suggested to Almaty again. You can undo this below."
+    assert page.count(note) == 1 and note in section
+    assert section.index(note) < section.index("<details open>") < section.index("Undo") < section.index("<ol")
+    response = client.post(f"/matching/{almaty.pk}/undo/{first.candidate_id}/")
     assert not Dismissal.objects.exists()
+    page = client.get(response["Location"]).content.decode()
+    assert f"{first.candidate.name} may be suggested again." in page[page.index('id="suggestions"') :]
+
+
+def test_each_action_names_its_candidate_for_screen_readers(computed: dict[str, Any], officer: User) -> None:
+    almaty = computed["cities"]["Almaty"]
+    page = login(officer).get(f"/cities/{almaty.pk}/").content.decode()
+    for suggestion in Suggestion.objects.filter(city=almaty).select_related("candidate"):
+        hidden = f'<span class="visually-hidden">: {suggestion.candidate.name}</span>'
+        assert f"Propose a partnership{hidden}" in page
+        assert f"Not interested{hidden}" in page
 
 
 def test_an_officer_of_another_city_cannot_dismiss(computed: dict[str, Any], partner_officer: User) -> None:
