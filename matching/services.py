@@ -408,6 +408,12 @@ def _lock_table(name: str) -> None:
             cursor.execute(f"LOCK TABLE {connection.ops.quote_name(name)} IN SHARE ROW EXCLUSIVE MODE")
 
 
+def stop_run(*, run_id: int, by: User) -> None:
+    """Staff stop a full recompute that has stalled (a worker lost mid-run, say) rather than wait for it to go
+    stale: it is closed as failed, a block still running stages nothing more and its swap does nothing."""
+    fail_run(run_id=run_id, error=f"Stopped by {by.get_username()}: every city keeps the suggestions it had.")
+
+
 def fail_run(*, run_id: int, error: BaseException | str) -> None:
     """Close a run that cannot finish (a block failed for good, or nothing could be queued), with the error
     for staff to read ("ValueError: ..." for an exception); its staged rows go. A finished run stays finished."""

@@ -71,7 +71,19 @@ def recompute(request: HttpRequest) -> HttpResponse:
                     % {"when": timezone.localtime(requested.created_at).strftime("%H:%M")},
                 )
         return redirect("matching:recompute")
-    run = RecomputeRun.objects.first()
-    # A run left open past STALE_RUN_AFTER will not finish: the page neither waits for it nor holds the button back.
-    in_progress = services.run_under_way() is not None
+    # The run under way if any (the one the stop button stops), else the latest. One left open past
+    # STALE_RUN_AFTER will not finish: the page neither waits for it nor holds the button back.
+    under_way = services.run_under_way()
+    run = under_way or RecomputeRun.objects.first()
+    in_progress = under_way is not None
     return render(request, "matching/recompute.html", {"run": run, "in_progress": in_progress})
+
+
+@staff_member_required
+@require_POST
+def stop(request: HttpRequest, run_id: int) -> HttpResponse:
+    run = get_object_or_404(RecomputeRun, pk=run_id)
+    if run.status in RecomputeRun.OPEN:
+        services.stop_run(run_id=run.pk, by=request.user)  # type: ignore[arg-type]
+        messages.success(request, _("The recompute was stopped: every city keeps the suggestions it had."))
+    return redirect("matching:recompute")

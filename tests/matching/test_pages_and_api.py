@@ -132,6 +132,36 @@ def test_a_second_click_while_a_recompute_is_under_way_starts_none(world: dict[s
     assert list(RecomputeRun.objects.all()) == [under_way]
 
 
+def test_staff_stop_a_stalled_recompute_and_its_late_blocks_change_nothing(
+    computed: dict[str, Any], staff: User, officer: User
+) -> None:
+    before = list(Suggestion.objects.values_list("city_id", "candidate_id", "rank", "computed_at"))
+    stalled = services.create_run()  # queued, its tasks lost: nothing would close it for two hours
+    client = login(staff)
+    page = client.get("/matching/recompute/").content.decode()
+    assert "Stop this recompute" in page and "Recompute every city's suggestions" not in page
+    assert login(officer).post(f"/matching/recompute/{stalled.pk}/stop/").status_code == 302  # to the admin login
+    assert RecomputeRun.objects.get(pk=stalled.pk).status == RecomputeRun.Status.QUEUED
+    page = client.post(f"/matching/recompute/{stalled.pk}/stop/", follow=True).content.decode()
+    assert "The recompute was stopped: every city keeps the suggestions it had." in page
+    assert "Recompute every city's suggestions" in page  # a new one can start at once
+    stalled.refresh_from_db()
+    assert stalled.status == RecomputeRun.Status.FAILED and stalled.error.startswith(f"Stopped by {staff.username}")
+    # A worker that was only slow finishes a block and the swap after all: the stopped run changes nothing.
+    assert services.compute_block(run_id=stalled.pk, number=0, start=0, stop=stalled.city_count) == 0
+    services.swap_suggestions(run_id=stalled.pk)
+    assert list(Suggestion.objects.values_list("city_id", "candidate_id", "rank", "computed_at")) == before
+    assert RecomputeRun.objects.get(pk=stalled.pk).status == RecomputeRun.Status.FAILED
+
+
+def test_the_recompute_page_says_when_the_results_are_being_put_in_place(world: dict[str, Any], staff: User) -> None:
+    run = services.create_run()
+    run.blocks.update(finished_at=timezone.now())  # every block done, the swap not yet
+    RecomputeRun.objects.filter(pk=run.pk).update(status=RecomputeRun.Status.RUNNING)
+    page = login(staff).get("/matching/recompute/").content.decode()
+    assert "Every city is computed: the new suggestions are being put in place." in page
+
+
 def test_a_run_left_open_past_two_hours_holds_back_neither_the_button_nor_a_new_run(
     world: dict[str, Any], staff: User
 ) -> None:
