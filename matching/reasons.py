@@ -16,7 +16,7 @@ from django.utils.translation import get_language, ngettext, to_locale
 from django.utils.translation import gettext as _
 
 from cities.models import City, Topic
-from matching.scoring import TopArrays, nearest_partner_km
+from matching.scoring import BORDER_KM, TopArrays, nearest_partner_km
 from matching.table import EARTH_RADIUS_KM, CityTable, cosines
 
 # Two cities whose populations differ by less than this factor are "of similar size".
@@ -228,7 +228,10 @@ def sentence(reason: dict[str, Any], city: City, candidate: City, topic_names: d
     if code == "distance":
         return _("%(km)s km apart") % {"km": number_format(reason["km"], force_grouping=True)}
     if code == "border":
-        return _("neighbours across the border")
+        # Their countries share a land border, not necessarily these two cities (Minsk and Kaliningrad).
+        return _("their countries share a border, and the two are less than %(km)s km apart") % {
+            "km": number_format(int(BORDER_KM), force_grouping=True)
+        }
     if code == "common_partners":
         return ngettext(
             "%(count)d of %(candidate)s's partners is a partner of %(city)s's",

@@ -256,3 +256,17 @@ def test_similar_size_names_each_population_in_its_own_unit(
     reason = {"code": "similar_size", "population": first, "candidate_population": second}
     with translation.override(language):
         assert reasons.sentence(reason, City(name="Acheng"), City(name="Birobidzhan"), {}) == text
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "their countries share a border, and the two are less than 500 km apart"),
+        ("ru", "их страны граничат, а между городами меньше 500 км"),
+        ("zh-hans", "两国接壤，两市相距不到 500 公里"),
+    ],
+)
+def test_the_border_reason_says_the_countries_are_neighbours_not_the_cities(language: str, text: str) -> None:
+    # "neighbours across the border" read wrong for Minsk and Kaliningrad (Russia's, but no neighbour of Belarus).
+    with translation.override(language):
+        assert reasons.sentence({"code": "border"}, City(name="Minsk"), City(name="Kaliningrad"), {}) == text
