@@ -32,6 +32,7 @@ from rest_framework.test import APIClient
 from rest_framework_api_key.models import APIKey
 
 from accounts.models import User
+from matching import services as matching_services
 from partnerships.models import Agreement
 from practices import services as practice_services
 from practices.models import LibraryExport, Practice
@@ -238,6 +239,10 @@ matching:recompute             GET     302 302 302 302 302 302 302 200 302
 matching:recompute             POST    302 302 302 302 302 302 302 302 302
 matching:recompute             PATCH   302 302 302 302 302 302 302 200 302
 matching:recompute             DELETE  302 302 302 302 302 302 302 200 302
+matching:stop                  GET     302 302 302 302 302 302 302 405 302
+matching:stop                  POST    302 302 302 302 302 302 302 302 302
+matching:stop                  PATCH   302 302 302 302 302 302 302 405 302
+matching:stop                  DELETE  302 302 302 302 302 302 302 405 302
 matching:dismiss               GET     302 405 405 405 405 405 302 405 302
 matching:dismiss               POST    302 302 403 403 403 403 302 403 302
 matching:dismiss               PATCH   302 405 405 405 405 405 302 405 302
@@ -478,7 +483,10 @@ def world(db: None) -> dict[str, Any]:
     # The officer's finished export of the library: its page and file are theirs alone.
     export = LibraryExport(requested_by=people["officer"], status=LibraryExport.Status.DONE)
     export.file.save("practices.csv", ContentFile(b"id\n"))
+    # A full recompute of suggestions still queued: staff may stop it.
+    run = matching_services.create_run()
     return {
+        "run": run,
         "topic": topic,
         "practice": practice,
         "attachment": attachment,
@@ -516,6 +524,7 @@ ARGUMENTS = {
     "attachment_pk": lambda world: world["attachment"].pk,
     "candidate_pk": lambda world: world["partner"].pk,
     "name": lambda world: "pairs",
+    "run_id": lambda world: world["run"].pk,
 }
 CITY_ROUTES = {
     "cities:detail",
