@@ -19,8 +19,10 @@ from matching.models import Dismissal
 from matching.table import CityTable
 from partnerships.models import Agreement
 
-# Partnerships that feed the graph features: signed ones, still running or ended.
-GRAPH_STATUSES = tuple(Agreement.SIGNED)
+# Partnerships that feed the graph features, and that the reasons name ("Tashkent, a partner of Kazan"): the
+# public ones, running or ended. Suggestions are public, and a suspended agreement is not (its cities' officers
+# and the coordinators see it): neither its name nor its weight may show through them.
+GRAPH_STATUSES = tuple(Agreement.PUBLIC)
 # The practice library's model, looked up by name: it exists once the library is merged.
 PRACTICE_MODEL = ("practices", "Practice")
 

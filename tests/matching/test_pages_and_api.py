@@ -270,3 +270,16 @@ def test_the_border_reason_says_the_countries_are_neighbours_not_the_cities(lang
     # "neighbours across the border" read wrong for Minsk and Kaliningrad (Russia's, but no neighbour of Belarus).
     with translation.override(language):
         assert reasons.sentence({"code": "border"}, City(name="Minsk"), City(name="Kaliningrad"), {}) == text
+
+
+def test_suggestions_neither_name_nor_count_a_suspended_partnership(world: dict[str, Any]) -> None:
+    # Suggestions are public; a suspended agreement is seen by its cities' officers and the coordinators only.
+    cities = world["cities"]
+    bishkek, kazan = cities["Bishkek"], cities["Kazan"]
+    Agreement.objects.filter(initiator=cities["Tashkent"], partner=kazan).update(status=Agreement.Status.SUSPENDED)
+    services.start_full_recompute()
+    body = APIClient().get(f"/api/v1/cities/{bishkek.pk}/suggestions/").json()
+    texts = [reason["text"] for item in body for reason in item["reasons"]]
+    assert not [text for text in texts if "a partner of Kazan" in text or "Kazan, a partner of" in text]
+    codes = {reason["code"] for item in body if item["candidate"]["id"] == kazan.pk for reason in item["reasons"]}
+    assert codes and "near_partner" not in codes and "active" not in codes
