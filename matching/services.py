@@ -118,8 +118,15 @@ def _with_reasons(table: CityTable, found: scoring.TopArrays, topics: Sequence[i
 
 def write_suggestions(results: BlockResult, *, read_at: datetime.datetime) -> int:
     """Replace the suggestions of these cities with the results, computed from inputs read at `read_at`; call
-    inside a transaction."""
+    inside a transaction. A city whose rows were computed from inputs read later keeps them: two recomputes of
+    one city may overlap (a change committed while the first was reading, the sweeper's second try of a slow
+    one), and the one that read first may finish last."""
     lock_suggestions()
+    cities = [city for city, _ranked in results]
+    newer = set(
+        Suggestion.objects.filter(city_id__in=cities, computed_at__gt=read_at).values_list("city_id", flat=True)
+    )
+    results = [(city, ranked) for city, ranked in results if city not in newer]
     Suggestion.objects.filter(city_id__in=[city for city, _ranked in results]).delete()
     return _insert(Suggestion, _ranked_rows(results), computed_at=read_at)
 

@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 import celery.canvas
+import numpy as np
 import pytest
 from django.db import connection, transaction
 from django.db.models import F
@@ -334,6 +335,28 @@ def test_a_city_recomputed_during_a_full_recompute_keeps_its_newer_suggestions_a
     assert rows(almaty) == newer
     others = [(city, candidate) for city, _rank, candidate, _score in rows() if city != almaty.pk]
     assert others == [row for row in staged if row[0] != almaty.pk]
+
+
+def test_a_citys_recompute_that_read_before_a_change_and_finished_last_keeps_the_newer_rows(
+    world: dict[str, Any], django_capture_on_commit_callbacks: Any
+) -> None:
+    """Two recomputes of one city overlap: the first read the inputs before a change committed, the second
+    after it, and the first writes last. Its older rows must not replace the second's."""
+    cities = world["cities"]
+    almaty, samarkand = cities["Almaty"], cities["Samarkand"]
+    samarkand.expertise.add(world["topic"])
+    services.start_full_recompute()
+    read_before = timezone.now()
+    table = inputs.load_table()
+    older = services.rank_rows(table, np.array([table.position[almaty.pk]]), services.topic_ids())
+    with django_capture_on_commit_callbacks(execute=True):
+        city_services.save_city_profile(city=almaty, needs=[world["topic"]], expertise=[])
+    newer = rows(almaty)
+    assert newer[0][2] == samarkand.pk  # the second recompute, after the change: Almaty needs what Samarkand offers
+    assert [candidate for candidate, _score, _components in older[0][1]][:1] != [samarkand.pk]
+    with transaction.atomic():
+        assert services.write_suggestions(older, read_at=read_before) == 0
+    assert rows(almaty) == newer
 
 
 @pytest.mark.django_db(transaction=True)
