@@ -465,8 +465,9 @@ def undo_dismissal(*, city: City, candidate: City, by: User) -> None:
         from sco_portal.errors import NotPermittedError
 
         raise NotPermittedError(reasons.not_your_city(city))
-    Dismissal.objects.filter(city=city, candidate=candidate).delete()
-    schedule_city_recompute([city.pk])
+    deleted, _by_model = Dismissal.objects.filter(city=city, candidate=candidate).delete()
+    if deleted:
+        schedule_city_recompute([city.pk])
 
 
 # -- the weekly e-mail ----------------------------------------------------------------------------

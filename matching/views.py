@@ -24,7 +24,9 @@ def _pair(request: HttpRequest, pk: int, candidate_pk: int) -> tuple[City, City]
     city = get_object_or_404(City, pk=pk)
     candidate = get_object_or_404(City, pk=candidate_pk)
     if not services.can_act_for(request.user, city):
-        raise PermissionDenied(_("Only the officers of %(city)s can do this for its suggestions.") % {"city": city})
+        raise PermissionDenied(
+            _("Only the officers of %(city)s can do this for its suggestions.") % {"city": city.display_name}
+        )
     return city, candidate
 
 
@@ -32,13 +34,17 @@ def _pair(request: HttpRequest, pk: int, candidate_pk: int) -> tuple[City, City]
 @require_POST
 def dismiss(request: HttpRequest, pk: int, candidate_pk: int) -> HttpResponse:
     city, candidate = _pair(request, pk, candidate_pk)
-    services.dismiss_candidate(city=city, candidate=candidate, by=request.user)  # type: ignore[arg-type]
-    messages.success(
-        request,
-        _("%(candidate)s will not be suggested to %(city)s again. You can undo this below.")
-        % {"candidate": candidate.display_name, "city": city.display_name},
-        extra_tags=IN_SECTION,
-    )
+    try:
+        services.dismiss_candidate(city=city, candidate=candidate, by=request.user)  # type: ignore[arg-type]
+    except DomainError as error:
+        messages.error(request, error.message, extra_tags=IN_SECTION)
+    else:
+        messages.success(
+            request,
+            _("%(candidate)s will not be suggested to %(city)s again. You can undo this below.")
+            % {"candidate": candidate.display_name, "city": city.display_name},
+            extra_tags=IN_SECTION,
+        )
     return redirect(city.get_absolute_url() + "#suggestions")
 
 

@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from cities.models import City
 from matching import reasons, services
-from matching.models import Dismissal, RecomputeRun, Suggestion
+from matching.models import Dismissal, PendingRecompute, RecomputeRun, Suggestion
 from partnerships.models import Agreement
 from tests.conftest import login
 from tests.factories import AgreementFactory
@@ -73,6 +73,27 @@ def test_each_action_names_its_candidate_for_screen_readers(computed: dict[str, 
         hidden = f'<span class="visually-hidden">: {suggestion.candidate.name}</span>'
         assert f"Propose a partnership{hidden}" in page
         assert f"Not interested{hidden}" in page
+
+
+def test_dismissing_the_city_itself_is_refused_with_a_message_not_an_error(
+    computed: dict[str, Any], officer: User
+) -> None:
+    almaty = computed["cities"]["Almaty"]
+    response = login(officer).post(f"/matching/{almaty.pk}/dismiss/{almaty.pk}/", follow=True)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "A city cannot be its own partner." in page[page.index('id="suggestions"') :]
+    assert not Dismissal.objects.exists()
+
+
+def test_undoing_what_was_never_dismissed_recomputes_nothing(
+    computed: dict[str, Any], officer: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    almaty, bishkek = computed["cities"]["Almaty"], computed["cities"]["Bishkek"]
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = login(officer).post(f"/matching/{almaty.pk}/undo/{bishkek.pk}/")
+    assert response.status_code == 302
+    assert not callbacks and not PendingRecompute.objects.exists()
 
 
 def test_an_officer_of_another_city_cannot_dismiss(computed: dict[str, Any], partner_officer: User) -> None:
