@@ -203,16 +203,32 @@ def schedule_city_recompute(city_ids: Collection[int]) -> None:
     """
 
     if len(city_ids) > FULL_RECOMPUTE_ABOVE:
-        transaction.on_commit(lambda: start_full_recompute())
+        transaction.on_commit(functools.partial(_recompute_all_after, list(city_ids)))
         return
-    existing = set(PendingRecompute.objects.filter(city_id__in=city_ids).values_list("city_id", flat=True))
-    new = [city_id for city_id in city_ids if city_id not in existing]
-    created = PendingRecompute.objects.bulk_create(
-        [PendingRecompute(city_id=city_id) for city_id in new], ignore_conflicts=True
-    )
+    created = _claim(city_ids)
     countdown = getattr(settings, "MATCHING_RECOMPUTE_COUNTDOWN", 5)
     for row in created:
         transaction.on_commit(functools.partial(enqueue_city_recompute, row.city_id, countdown=countdown))
+
+
+def _claim(city_ids: Collection[int]) -> list[PendingRecompute]:
+    """A PendingRecompute row for each city that has none yet; returns those created."""
+    existing = set(PendingRecompute.objects.filter(city_id__in=city_ids).values_list("city_id", flat=True))
+    new = [city_id for city_id in city_ids if city_id not in existing]
+    return PendingRecompute.objects.bulk_create(
+        [PendingRecompute(city_id=city_id) for city_id in new], ignore_conflicts=True
+    )
+
+
+def _recompute_all_after(city_ids: list[int]) -> None:
+    """Many cities changed and committed: one full recompute. With the task queue unreachable the change
+    still succeeds (it has committed): the run is closed as failed for staff to see, and each city keeps a
+    claim that sweep_pending_recomputes enqueues once the queue is back."""
+    try:
+        start_full_recompute()
+    except DomainError as error:
+        logger.warning("%s cities changed, but no full recompute could be queued: %s", len(city_ids), error.message)
+        _claim(city_ids)
 
 
 def enqueue_city_recompute(city_id: int, *, countdown: int = 0) -> None:

@@ -435,6 +435,26 @@ def test_a_change_while_the_broker_is_down_is_recomputed_by_the_sweeper_later(
     assert sent == [[almaty.pk]]
 
 
+def test_many_changes_while_the_broker_is_down_commit_and_leave_each_city_to_the_sweeper(
+    world: dict[str, Any], monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: Any
+) -> None:
+    """An import of many cities, say: the change has committed when the full recompute is queued, so a broker
+    down must not turn it into an error; the run fails for staff to see and every city keeps a claim."""
+
+    def broker_down(*args: Any, **kwargs: Any) -> None:
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6390. Connection refused.")
+
+    monkeypatch.setattr(services, "FULL_RECOMPUTE_ABOVE", 3)
+    monkeypatch.setitem(celery_app.conf, "task_always_eager", False)
+    monkeypatch.setattr(celery.canvas._chord, "apply_async", broker_down)
+    city_ids = sorted(city.pk for city in world["cities"].values())
+    with django_capture_on_commit_callbacks(execute=True):
+        services.schedule_city_recompute(city_ids)  # no exception reaches the change's caller
+    run = RecomputeRun.objects.get()
+    assert run.status == RecomputeRun.Status.FAILED and "Connection refused" in run.error
+    assert sorted(PendingRecompute.objects.values_list("city_id", flat=True)) == city_ids
+
+
 def test_a_new_draft_agreement_recomputes_both_cities(
     world: dict[str, Any], officer: User, django_capture_on_commit_callbacks: Any
 ) -> None:
