@@ -431,22 +431,26 @@ def _lock_table(name: str) -> None:
             cursor.execute(f"LOCK TABLE {connection.ops.quote_name(name)} IN SHARE ROW EXCLUSIVE MODE")
 
 
-def stop_run(*, run_id: int, by: User) -> None:
+def stop_run(*, run_id: int, by: User) -> bool:
     """Staff stop a full recompute that has stalled (a worker lost mid-run, say) rather than wait for it to go
-    stale: it is closed as failed, a block still running stages nothing more and its swap does nothing."""
-    fail_run(run_id=run_id, error=f"Stopped by {by.get_username()}: every city keeps the suggestions it had.")
+    stale: it is closed as failed, so that its swap changes nothing and a block not yet started stages nothing
+    (what a block already past that check stages goes at the next swap). Returns whether it stopped: a run
+    that finished meanwhile stays finished."""
+    return fail_run(run_id=run_id, error=f"Stopped by {by.get_username()}: every city keeps the suggestions it had.")
 
 
-def fail_run(*, run_id: int, error: BaseException | str) -> None:
+def fail_run(*, run_id: int, error: BaseException | str) -> bool:
     """Close a run that cannot finish (a block failed for good, or nothing could be queued), with the error
-    for staff to read ("ValueError: ..." for an exception); its staged rows go. A finished run stays finished."""
+    for staff to read ("ValueError: ..." for an exception); its staged rows go. A closed run stays as it is;
+    returns whether this call closed it."""
     if isinstance(error, BaseException):
         error = f"{type(error).__name__}: {error}"
     with transaction.atomic():
-        RecomputeRun.objects.filter(pk=run_id).exclude(status=RecomputeRun.Status.DONE).update(
+        closed = RecomputeRun.objects.filter(pk=run_id, status__in=RecomputeRun.OPEN).update(
             status=RecomputeRun.Status.FAILED, error=error[:2000], finished_at=timezone.now()
         )
         StagedSuggestion.objects.filter(run_id=run_id, run__status=RecomputeRun.Status.FAILED).delete()
+    return bool(closed)
 
 
 # -- what officers do --------------------------------------------------------------------------

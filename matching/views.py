@@ -89,7 +89,8 @@ def recompute(request: HttpRequest) -> HttpResponse:
 @require_POST
 def stop(request: HttpRequest, run_id: int) -> HttpResponse:
     run = get_object_or_404(RecomputeRun, pk=run_id)
-    if run.status in RecomputeRun.OPEN:
-        services.stop_run(run_id=run.pk, by=request.user)  # type: ignore[arg-type]
+    if services.stop_run(run_id=run.pk, by=request.user):  # type: ignore[arg-type]
         messages.success(request, _("The recompute was stopped: every city keeps the suggestions it had."))
+    else:
+        messages.info(request, _("That recompute had already finished: nothing was stopped."))
     return redirect("matching:recompute")

@@ -173,6 +173,10 @@ def test_staff_stop_a_stalled_recompute_and_its_late_blocks_change_nothing(
     services.swap_suggestions(run_id=stalled.pk)
     assert list(Suggestion.objects.values_list("city_id", "candidate_id", "rank", "computed_at")) == before
     assert RecomputeRun.objects.get(pk=stalled.pk).status == RecomputeRun.Status.FAILED
+    # A second click (or one just after the run finished) stops nothing, and says so.
+    page = client.post(f"/matching/recompute/{stalled.pk}/stop/", follow=True).content.decode()
+    assert "That recompute had already finished: nothing was stopped." in page
+    assert RecomputeRun.objects.get(pk=stalled.pk).error == stalled.error
 
 
 def test_the_recompute_page_says_when_the_results_are_being_put_in_place(world: dict[str, Any], staff: User) -> None:
