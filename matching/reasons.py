@@ -300,19 +300,28 @@ def sentences(suggestion: Any, names: dict[int, str] | None = None) -> list[str]
 
 class MailSuggestion:
     """A suggestion as the partner_suggestions e-mail reads it: `.city` and `.reasons`, made when rendered,
-    so each recipient reads the reasons in their own language."""
+    so each recipient reads the reasons in their own language; made once per language, from topics read once
+    for the whole e-mail (the templates read `.reasons` more than once, for each recipient)."""
 
-    def __init__(self, suggestion: Any) -> None:
+    def __init__(self, suggestion: Any, topics: Sequence[Topic]) -> None:
         self.suggestion = suggestion
         self.city = suggestion.candidate
+        self._topics = topics
+        self._sentences: dict[str, list[str]] = {}
 
     @property
     def reasons(self) -> list[str]:
-        return sentences(self.suggestion)
+        language = get_language() or ""
+        if language not in self._sentences:
+            names = {topic.pk: topic.display_name for topic in self._topics}
+            self._sentences[language] = sentences(self.suggestion, names)
+        return self._sentences[language]
 
 
-def for_mail(suggestion: Any) -> MailSuggestion:
-    return MailSuggestion(suggestion)
+def for_mail(suggestions: Sequence[Any]) -> list[MailSuggestion]:
+    """A city's suggestions (with city, candidate and their countries) for its weekly e-mail."""
+    topics = list(Topic.objects.all())
+    return [MailSuggestion(suggestion, topics) for suggestion in suggestions]
 
 
 def not_your_city(city: City) -> str:

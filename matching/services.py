@@ -507,7 +507,7 @@ def send_weekly_suggestions(*, today: datetime.date | None = None) -> int:
     sent = 0
     for city in City.objects.filter(pk__in=officers).select_related("country").order_by("pk"):
         suggestions = list(
-            Suggestion.objects.filter(city=city).select_related("candidate__country", "city").order_by("rank")
+            Suggestion.objects.filter(city=city).select_related("candidate__country", "city__country").order_by("rank")
         )
         if not suggestions:
             continue
@@ -518,7 +518,7 @@ def send_weekly_suggestions(*, today: datetime.date | None = None) -> int:
             notify(
                 event=city_events.PARTNER_SUGGESTIONS,
                 recipients=officers[city.pk],
-                context={"city": city, "suggestions": [reasons.for_mail(suggestion) for suggestion in suggestions]},
+                context={"city": city, "suggestions": reasons.for_mail(suggestions)},
                 occurrence=f"city:{city.pk}:partner-suggestions:{week.isoformat()}",
             )
         sent += 1

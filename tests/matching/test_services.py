@@ -13,14 +13,14 @@ import pytest
 from django.db import connection, transaction
 from django.db.models import F
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 from kombu.exceptions import OperationalError
 
 from accounts.models import User
 from cities import services as city_services
 from cities.forms import CityProfileForm
 from cities.models import City
-from matching import inputs, services, tasks
+from matching import inputs, reasons, services, tasks
 from matching.models import Dismissal, PendingRecompute, RecomputeRun, StagedSuggestion, Suggestion
 from notifications.models import Message
 from partnerships import services as agreement_services
@@ -504,12 +504,30 @@ def test_the_weekly_email_goes_to_the_officers_once_a_week(
     assert "km apart" in messages.get().text_body
 
 
-def test_the_weekly_email_is_in_the_officers_language(world: dict[str, Any], almaty_city: Any) -> None:
+def test_the_weekly_email_is_in_the_officers_language(world: dict[str, Any], almaty_city: Any, officer: User) -> None:
     russian = UserFactory.create(role=User.Role.OFFICER, city=almaty_city, language="ru")
     services.start_full_recompute()
     services.send_weekly_suggestions()
     body = Message.objects.get(recipient=russian).text_body
-    assert "км" in body
+    assert "Города, которые портал предлагает в партнёры городу" in body and "км" in body
+    body = Message.objects.get(recipient=officer).text_body  # the same suggestions, read again in English
+    assert "The partner cities the portal suggests for Almaty this week:" in body and "km apart" in body
+
+
+def test_the_weekly_emails_reasons_are_made_once_per_language_without_a_query_each(
+    world: dict[str, Any], django_assert_num_queries: Any
+) -> None:
+    services.start_full_recompute()
+    almaty = world["cities"]["Almaty"]
+    suggestions = list(
+        Suggestion.objects.filter(city=almaty).select_related("candidate__country", "city__country").order_by("rank")
+    )
+    mail = reasons.for_mail(suggestions)
+    with django_assert_num_queries(0):
+        for language in ("en", "ru", "en"):
+            with translation.override(language):
+                texts = [suggestion.reasons for suggestion in mail for _read in range(3)]
+    assert any("km apart" in text for group in texts for text in group)
 
 
 def test_a_city_that_needs_a_topic_is_offered_a_city_with_published_practices_on_it(world: dict[str, Any]) -> None:
