@@ -379,7 +379,9 @@ def swap_suggestions(*, run_id: int) -> int:
         # the run's staged rows), once suggestions were there to replace.
         read_at = dict(StagedSuggestion.objects.filter(run_id=run_id, rank=1).values_list("city_id", "computed_at"))
         latest = Suggestion.objects.order_by().values_list("city_id").annotate(latest=Max("computed_at"))
-        newer = {city_id for city_id, at in latest if city_id in read_at and read_at[city_id] < at}
+        # A city the run staged nothing for (added after its block read the cities) keeps rows computed since
+        # the run began: its own recompute's.
+        newer = {city_id for city_id, at in latest if read_at.get(city_id, run.created_at) < at}
         Suggestion.objects.exclude(city_id__in=newer).delete()
         StagedSuggestion.objects.filter(run_id=run_id, city_id__in=newer).delete()
         with connection.cursor() as cursor:

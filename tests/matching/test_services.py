@@ -25,7 +25,7 @@ from matching.models import Dismissal, PendingRecompute, RecomputeRun, StagedSug
 from notifications.models import Message
 from partnerships import services as agreement_services
 from sco_portal.celery import app as celery_app
-from tests.factories import PracticeFactory, UserFactory
+from tests.factories import CityFactory, PracticeFactory, UserFactory
 from tests.notifications.conftest import database_url
 
 pytestmark = pytest.mark.django_db
@@ -357,6 +357,22 @@ def test_a_citys_recompute_that_read_before_a_change_and_finished_last_keeps_the
     with transaction.atomic():
         assert services.write_suggestions(older, read_at=read_before) == 0
     assert rows(almaty) == newer
+
+
+def test_a_city_added_during_a_full_recompute_keeps_its_own_suggestions_at_the_swap(world: dict[str, Any]) -> None:
+    """Its block read the cities before it existed: the run stages nothing for it, and must not take away the
+    suggestions its own recompute gave it."""
+    services.start_full_recompute()
+    run = services.create_run()
+    for number, (start, stop) in enumerate(services.block_ranges(run.city_count)):
+        services.compute_block(run_id=run.pk, number=number, start=start, stop=stop)
+    almaty = world["cities"]["Almaty"]
+    added = CityFactory.create(name="Taraz", country=almaty.country, population=360_000, latitude=42.9, longitude=71.37)
+    services.recompute_city(city_id=added.pk)
+    own = rows(added)
+    assert own
+    services.swap_suggestions(run_id=run.pk)
+    assert rows(added) == own
 
 
 @pytest.mark.django_db(transaction=True)
