@@ -1,26 +1,49 @@
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from typing import Any
+
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
-from rest_framework import generics
+from rest_framework import generics, serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
 
 from cities.models import City
+from matching import services
 from matching.models import Suggestion
 from matching.serializers import SuggestionSerializer
 
 
-@extend_schema(summary="A city's suggested partners, best first, with the reasons for each")
+class SuggestionsQuery(serializers.Serializer):
+    same_country = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="The best cities of the city's own country instead (the stored suggestions leave it out); "
+        "computed on request.",
+    )
+
+
+@extend_schema(
+    summary="A city's suggested partners, best first, with the reasons for each",
+    parameters=[SuggestionsQuery],
+)
 class CitySuggestionsView(generics.ListAPIView[Suggestion]):
     """A city's ranked partner suggestions: candidate, score, rank, reasons (codes with numbers, sentences)."""
 
     serializer_class = SuggestionSerializer
     pagination_class = None
+    queryset = Suggestion.objects.none()  # the model, for the schema; list() reads the city's own
 
-    def get_queryset(self) -> QuerySet[Suggestion]:
-        if getattr(self, "swagger_fake_view", False):  # the schema generator has no city to look up
-            return Suggestion.objects.none()
-        city = get_object_or_404(City, pk=self.kwargs["pk"])
-        return (
-            Suggestion.objects.filter(city=city).select_related("city__country", "candidate__country").order_by("rank")
-        )
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        query = SuggestionsQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        city = get_object_or_404(City.objects.select_related("country"), pk=kwargs["pk"])
+        if query.validated_data["same_country"]:
+            suggestions = services.suggestions_in_own_country(city=city)
+        else:
+            suggestions = list(
+                Suggestion.objects.filter(city=city)
+                .select_related("city__country", "candidate__country")
+                .order_by("rank")
+            )
+        return Response(self.get_serializer(suggestions, many=True).data)

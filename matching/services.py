@@ -194,6 +194,37 @@ def recompute_city(*, city_id: int) -> int:
         return write_suggestions(results, read_at=read_at)
 
 
+def suggestions_in_own_country(*, city: City) -> list[Suggestion]:
+    """The best candidates among the cities of the city's own country, as an officer may ask (the stored
+    suggestions leave that country out): computed now, one row against every city, and not stored. Among
+    them the country terms are alike, so the rest of the score ranks them (against the stored list they would
+    lose on those terms: no domestic twinnings feed the graph). Dismissed candidates and agreements already
+    made stay out, as in the stored suggestions."""
+    table = load_table_unless_unchanged()
+    if city.pk not in table.position:
+        return []
+    row = table.position[city.pk]
+    found = scoring.rank_arrays_dense(table, np.array([row]), k=len(table), same_country=True)
+    keep = np.flatnonzero((table.country[found.top[0]] == table.country[row]) & np.isfinite(found.scores[0]))
+    keep = keep[: scoring.TOP_K]
+    found = scoring.TopArrays(
+        rows=found.rows,
+        top=found.top[:, keep],
+        scores=found.scores[:, keep],
+        features={name: values[:, keep] for name, values in found.features.items()},
+    )
+    with _no_cycle_collection():
+        [(_city, ranked)] = _with_reasons(table, found, topic_ids())
+    candidates = City.objects.select_related("country").in_bulk([candidate for candidate, _score, _ in ranked])
+    now = timezone.now()
+    return [
+        Suggestion(
+            city=city, candidate=candidates[candidate], score=score, rank=rank, components=components, computed_at=now
+        )
+        for rank, (candidate, score, components) in enumerate(ranked, start=1)
+    ]
+
+
 def schedule_city_recompute(city_ids: Collection[int]) -> None:
     """Recompute these cities after the current transaction commits, once for a burst of changes.
 

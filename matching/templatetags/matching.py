@@ -15,10 +15,16 @@ register = template.Library()
 @register.inclusion_tag("matching/_city_suggestions.html", takes_context=True)
 def suggested_partners(context: dict[str, Any], city: City) -> dict[str, Any]:
     """A city page's suggested partners with their reasons; its officers may propose or dismiss."""
-    user = context["request"].user
-    suggestions = list(
-        Suggestion.objects.filter(city=city).select_related("city__country", "candidate__country").order_by("rank")
-    )
+    request = context["request"]
+    user = request.user
+    # ?same_country=1: the best cities of its own country instead, computed now (the stored suggestions leave it out).
+    own_country = request.GET.get("same_country") in ("1", "true")
+    if own_country:
+        suggestions = services.suggestions_in_own_country(city=city)
+    else:
+        suggestions = list(
+            Suggestion.objects.filter(city=city).select_related("city__country", "candidate__country").order_by("rank")
+        )
     names = reasons.topic_names()
     rows = [(suggestion, reasons.sentences(suggestion, names)) for suggestion in suggestions]
     acts = services.can_act_for(user, city)
@@ -35,5 +41,6 @@ def suggested_partners(context: dict[str, Any], city: City) -> dict[str, Any]:
         "can_act": acts,
         "dismissed": dismissed,
         "notes": notes,
-        "request": context["request"],
+        "own_country": own_country,
+        "request": request,
     }

@@ -308,3 +308,33 @@ def test_suggestions_neither_name_nor_count_a_suspended_partnership(world: dict[
     assert not [text for text in texts if "a partner of Kazan" in text or "Kazan, a partner of" in text]
     codes = {reason["code"] for item in body if item["candidate"]["id"] == kazan.pk for reason in item["reasons"]}
     assert codes and "near_partner" not in codes and "active" not in codes
+
+
+def test_cities_of_the_own_country_are_suggested_only_when_asked(computed: dict[str, Any], officer: User) -> None:
+    """Asked, the best cities of Almaty's own country instead of the stored list (which leaves them out)."""
+    cities = computed["cities"]
+    almaty, shymkent = cities["Almaty"], cities["Shymkent"]
+    url = f"/api/v1/cities/{almaty.pk}/suggestions/"
+    stored = list(Suggestion.objects.values_list("city_id", "candidate_id", "rank"))
+    assert shymkent.pk not in [item["candidate"]["id"] for item in APIClient().get(url).json()]
+    body = APIClient().get(url, {"same_country": "true"}).json()
+    found = {item["candidate"]["id"]: item for item in body}
+    assert shymkent.pk in found and found[shymkent.pk]["reasons"]
+    assert [item["rank"] for item in body] == list(range(1, len(body) + 1))
+    assert {item["candidate"]["country"] for item in body} == {almaty.country.code}
+    assert list(Suggestion.objects.values_list("city_id", "candidate_id", "rank")) == stored  # nothing stored
+    # The page: the same choice, a link away; a candidate dismissed stays out of it.
+    client = login(officer)
+    page = client.get(f"/cities/{almaty.pk}/").content.decode()
+    assert "Suggest cities of Kazakhstan instead" in page and "Shymkent" not in page[page.index('id="suggestions"') :]
+    page = client.get(f"/cities/{almaty.pk}/", {"same_country": "1"}).content.decode()
+    assert "Suggest cities of other countries" in page and "Shymkent" in page[page.index('id="suggestions"') :]
+    client.post(f"/matching/{almaty.pk}/dismiss/{shymkent.pk}/")
+    assert shymkent.pk not in [item["candidate"]["id"] for item in APIClient().get(url, {"same_country": "1"}).json()]
+
+
+def test_a_same_country_value_that_is_no_yes_or_no_is_a_400_naming_it(computed: dict[str, Any]) -> None:
+    almaty = computed["cities"]["Almaty"]
+    response = APIClient().get(f"/api/v1/cities/{almaty.pk}/suggestions/", {"same_country": "perhaps"})
+    assert response.status_code == 400
+    assert "same_country" in response.json()
