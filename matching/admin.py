@@ -1,5 +1,8 @@
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
+from matching import services
 from matching.models import Dismissal, RecomputeRun, Suggestion
 
 
@@ -13,8 +16,26 @@ class SuggestionAdmin(admin.ModelAdmin):
 
 @admin.register(Dismissal)
 class DismissalAdmin(admin.ModelAdmin):
+    """Officers dismiss from their city's page (matching.services, which recomputes the city); staff may see
+    and delete dismissals here, and a deletion recomputes the city the same way."""
+
     list_display = ("city", "candidate", "dismissed_by", "created_at")
     raw_id_fields = ("city", "candidate", "dismissed_by")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Dismissal | None = None) -> bool:
+        return False
+
+    def delete_model(self, request: HttpRequest, obj: Dismissal) -> None:
+        super().delete_model(request, obj)
+        services.schedule_city_recompute([obj.city_id])
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Dismissal]) -> None:
+        city_ids = set(queryset.values_list("city_id", flat=True))
+        super().delete_queryset(request, queryset)
+        services.schedule_city_recompute(city_ids)
 
 
 @admin.register(RecomputeRun)

@@ -338,3 +338,20 @@ def test_a_same_country_value_that_is_no_yes_or_no_is_a_400_naming_it(computed: 
     response = APIClient().get(f"/api/v1/cities/{almaty.pk}/suggestions/", {"same_country": "perhaps"})
     assert response.status_code == 400
     assert "same_country" in response.json()
+
+
+def test_staff_deleting_a_dismissal_in_the_admin_recompute_the_city(
+    computed: dict[str, Any], officer: User, staff: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    almaty = computed["cities"]["Almaty"]
+    first = Suggestion.objects.filter(city=almaty).get(rank=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        login(officer).post(f"/matching/{almaty.pk}/dismiss/{first.candidate_id}/")
+    assert Suggestion.objects.get(city=almaty, rank=1).candidate_id != first.candidate_id
+    dismissal = Dismissal.objects.get()
+    client = login(staff)
+    assert client.get("/admin/matching/dismissal/add/").status_code == 403  # officers dismiss from the page
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/admin/matching/dismissal/{dismissal.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302 and not Dismissal.objects.exists()
+    assert Suggestion.objects.get(city=almaty, rank=1).candidate_id == first.candidate_id  # suggested again
