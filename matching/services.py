@@ -364,12 +364,23 @@ def compute_block(*, run_id: int, number: int, start: int, stop: int, table: Cit
     swap, and mark the block finished; returns how many suggestions.
 
     Safe to run twice: the block's staged rows are replaced by the same rows, and the block is marked once.
-    A block of a run already closed (a late duplicate) does nothing."""
-    if RecomputeRun.objects.filter(pk=run_id, status__in=RecomputeRun.CLOSED).exists():
+    A block of a run already closed (a late duplicate) does nothing. A city deleted since the run began
+    shifts the positions its blocks were cut at (another block may have read the cities before): the run
+    then fails, as a city could be staged twice or not at all. Cities added since come after every position
+    (ids only grow), and the swap leaves them their own suggestions."""
+    run = RecomputeRun.objects.filter(pk=run_id).values("status", "city_count").first()
+    if run is None or run["status"] in RecomputeRun.CLOSED:
         return 0
     RecomputeRun.objects.filter(pk=run_id, status=RecomputeRun.Status.QUEUED).update(status=RecomputeRun.Status.RUNNING)
     read_at = timezone.now()
     table = load_table() if table is None else table
+    if len(table) < run["city_count"]:
+        fail_run(
+            run_id=run_id,
+            error=f"Cities were deleted during the run ({run['city_count']} when it began, {len(table)} now): "
+            "its blocks no longer line up. The suggestions stay as they were; start a new recompute.",
+        )
+        return 0
     results = rank_rows(table, np.arange(start, min(stop, len(table))), topic_ids())
     with transaction.atomic():
         StagedSuggestion.objects.filter(run_id=run_id, block=number).delete()

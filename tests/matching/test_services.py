@@ -375,6 +375,26 @@ def test_a_city_added_during_a_full_recompute_keeps_its_own_suggestions_at_the_s
     assert rows(added) == own
 
 
+def test_a_city_deleted_during_a_full_recompute_fails_the_run_rather_than_stage_a_city_twice(
+    world: dict[str, Any], settings: Any
+) -> None:
+    """The blocks are cut at positions in id order when the run begins; a deletion shifts every later one."""
+    settings.MATCHING_BLOCK_SIZE = 4
+    services.start_full_recompute()
+    before = rows()
+    run = services.create_run()
+    first, *rest = services.block_ranges(run.city_count)
+    services.compute_block(run_id=run.pk, number=0, start=first[0], stop=first[1])
+    kashgar = world["cities"]["Kashgar"].pk
+    world["cities"]["Kashgar"].delete()  # no agreement holds it
+    for number, (start, stop) in enumerate(rest, start=1):
+        services.compute_block(run_id=run.pk, number=number, start=start, stop=stop)
+    services.swap_suggestions(run_id=run.pk)
+    run.refresh_from_db()
+    assert run.status == RecomputeRun.Status.FAILED and "Cities were deleted during the run" in run.error
+    assert rows() == [row for row in before if kashgar not in (row[0], row[2])]
+
+
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("first", ["the swap", "the same city's recompute"])
 def test_a_citys_own_recompute_waits_for_a_write_of_suggestions_to_commit(world: dict[str, Any], first: str) -> None:
