@@ -33,9 +33,10 @@ class CitySuggestionsView(generics.ListAPIView[Suggestion]):
     serializer_class = SuggestionSerializer
     pagination_class = None
     queryset = Suggestion.objects.none()  # the model, for the schema; list() reads the city's own
+    query_serializer_class = SuggestionsQuery  # its parameters, refused with a 400 (sco_portal/schema.py)
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        query = SuggestionsQuery(data=request.query_params)
+        query = self.query_serializer_class(data=request.query_params)
         query.is_valid(raise_exception=True)
         city = get_object_or_404(City.objects.select_related("country"), pk=kwargs["pk"])
         if query.validated_data["same_country"]:

@@ -108,7 +108,10 @@ class AutoSchema(BaseAutoSchema):
             return responses
         errors: dict[str, dict[str, Any]] = {}
         writes = self.method in WRITE_METHODS
-        filters = self.method == "GET" and bool(getattr(self.view, "filterset_class", None))
+        # A GET refuses bad parameters where a filter set or a serializer of its query validates them.
+        filters = self.method == "GET" and bool(
+            getattr(self.view, "filterset_class", None) or getattr(self.view, "query_serializer_class", None)
+        )
         if writes or filters:
             errors["400"] = _response("The request's body or parameters were refused.", FIELD_ERRORS)
         errors["401"] = _response(
