@@ -378,12 +378,19 @@ def _folded(text: str) -> str:
     return " ".join(text.casefold().split())
 
 
+# How much of a title and a text similar_practices() compares (the duplicate hint's request sends as much).
+SIMILAR_TITLE_CHARS = 200
+SIMILAR_TEXT_CHARS = 2000
+
+
 def similar_practices(
     *, user: Any, city: City | None, title: str, text: str = "", exclude: int | None = None
 ) -> list[Practice]:
     """Practices the person can see that look like the one being written: same city and a close title,
-    or, anywhere, a ranked full-text match on the title's words and the first lines of text."""
-    title = title.strip()
+    or, anywhere, a ranked full-text match on the title's words and the first lines of text. Only the start of
+    a long title or text is compared (a form may send 100,000 characters before its own validation refuses
+    them: SQLite refuses a LIKE pattern past 50,000 bytes)."""
+    title, text = title.strip()[:SIMILAR_TITLE_CHARS], text[:SIMILAR_TEXT_CHARS]
     if len(title) < 4:
         return []
     visible = Practice.objects.visible_to(user).select_related("city__country")

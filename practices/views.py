@@ -275,9 +275,10 @@ def similar_practices(request: HttpRequest) -> JsonResponse:
     found = services.similar_practices(
         user=request.user,
         city=city,
-        title=request.GET.get("title", "")[:200],
-        text=request.GET.get("text", "")[:2000],
-        exclude=int(exclude) if exclude.isdigit() else None,
+        title=request.GET.get("title", ""),
+        text=request.GET.get("text", ""),
+        # isdecimal, not isdigit: "²" is a digit that int() refuses; a practice id has at most 18 digits.
+        exclude=int(exclude) if exclude.isdecimal() and len(exclude) <= 18 else None,
     )
     results: list[dict[str, Any]] = [
         {"title": practice.title, "city": practice.city.display_name, "url": practice.get_absolute_url()}

@@ -60,6 +60,30 @@ class RequestSizeLimitMiddleware:
         return response
 
 
+class NumberOutOfRangeMiddleware:
+    """Answers 400 where a number from the request reached SQLite beyond its 64-bit INTEGER.
+
+    The forms and filters that take ids bound them (sco_portal.filters.IdField), but every model choice of
+    every form is not one of those: Django's ModelChoiceField passes a pasted 99999999999999999999 to the
+    query, where SQLite's driver raises OverflowError (PostgreSQL compares it and finds nothing). That
+    error can only come from the request's input, so it is the client's mistake, said as such.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not (isinstance(exception, OverflowError) and "SQLite INTEGER" in str(exception)):
+            return None
+        message = _("A number in the request is too large: ids are whole numbers from 1 to 9223372036854775807.")
+        if request.path_info.startswith("/api/"):
+            return JsonResponse({"detail": message}, status=400)
+        return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
+
+
 class PermissionsPolicyMiddleware:
     """Sends `Permissions-Policy` (settings.PERMISSIONS_POLICY) with every answer."""
 

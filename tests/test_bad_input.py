@@ -346,3 +346,27 @@ def test_an_ordering_with_empty_names_is_not_a_server_error(almaty_city: City, o
     response = APIClient().get("/api/v1/cities/", {"ordering": ordering})
     assert response.status_code == 200
     assert response.json()["results"][0]["name"] == "Almaty"
+
+
+def test_a_model_choice_beyond_64_bits_is_a_400_not_a_server_error(officer: User, almaty_city: City) -> None:
+    # Found by fuzzing the pages on SQLite: a form's model choice (a city's needs) and a page's filter pass the
+    # number to the query, where SQLite's driver raises OverflowError. PostgreSQL finds no such row instead.
+    client = Client(raise_request_exception=False)
+    client.force_login(officer)
+    answers = [
+        client.get("/practices/", {"city": BEYOND_64_BITS}),
+        client.post(f"/cities/{almaty_city.pk}/edit/", {"description": "A city", "needs": [BEYOND_64_BITS]}),
+    ]
+    assert [answer.status_code for answer in answers if answer.status_code >= 500] == []
+
+
+def test_sqlites_overflow_from_the_request_is_a_400_that_says_so(rf: RequestFactory) -> None:
+    from sco_portal.middleware import NumberOutOfRangeMiddleware
+
+    middleware = NumberOutOfRangeMiddleware(lambda request: HttpResponse())
+    overflow = OverflowError("Python int too large to convert to SQLite INTEGER")
+    page = middleware.process_exception(rf.get("/practices/"), overflow)
+    assert page is not None and page.status_code == 400 and b"too large" in page.content
+    api = middleware.process_exception(rf.get("/api/v1/practices/"), overflow)
+    assert api is not None and api.status_code == 400 and "too large" in json.loads(api.content)["detail"]
+    assert middleware.process_exception(rf.get("/"), OverflowError("math range error")) is None  # a bug stays a 500

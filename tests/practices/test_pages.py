@@ -9,6 +9,7 @@ from django.test import Client
 
 from accounts.models import User
 from cities.models import City
+from practices import services
 from practices.models import Practice, PracticeTombstone
 from tests.conftest import login
 from tests.factories import AgreementFactory, PracticeFactory, TopicFactory, days_from_today
@@ -154,6 +155,20 @@ def test_the_form_hint_names_a_close_practice_while_writing(
     answer = login(officer).get("/practices/similar/", {"title": "Separate household waste collection"}).json()
 
     assert answer == {"results": [{"title": existing.title, "city": "Almaty", "url": existing.get_absolute_url()}]}
+
+
+def test_the_form_hint_takes_odd_input_without_a_server_error(
+    practice_in: Callable[..., Practice], officer: User
+) -> None:
+    # Found by fuzzing: "²" is a digit to str.isdigit() that int() refuses; a 100,000-character title made SQLite
+    # refuse its LIKE pattern ("pattern too complex") on the form's submission.
+    existing = practice_in("published", title="Separate collection of household waste")
+    client = login(officer)
+    answer = client.get("/practices/similar/", {"title": existing.title, "exclude": "²"})
+    assert answer.status_code == 200 and answer.json()["results"]
+    answer = client.get("/practices/similar/", {"title": "y" * 100_000, "text": "z" * 100_000})
+    assert answer.status_code == 200
+    assert services.similar_practices(user=officer, city=None, title="waste " * 20_000) is not None
 
 
 def test_the_header_counts_the_practices_waiting_on_a_coordinator(
