@@ -67,7 +67,8 @@ def retry(request: HttpRequest) -> HttpResponse:
     if request.POST.get("all"):
         ids = list(Message.objects.filter(status=Message.Status.FAILED).values_list("pk", flat=True))
     else:
-        ids = [int(value) for value in request.POST.getlist("message") if value.isdigit()]
+        # isdecimal, not isdigit ("²" is a digit int() refuses); an id has at most 18 digits (64 bits).
+        ids = [int(value) for value in request.POST.getlist("message") if value.isdecimal() and len(value) <= 18]
     count = retry_failed_messages(message_ids=ids)
     messages.success(
         request,

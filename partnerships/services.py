@@ -400,7 +400,7 @@ def _import_city(row: dict[str, str], side: str, cities: dict[int, City]) -> Cit
     name, entity, geonameid = row[f"city_{side}"], row[f"entity_{side}"], row[f"geonameid_{side}"].strip()
     if entity != "city":
         raise _Skip(_("%(name)s is a %(entity)s, not a city") % {"name": name, "entity": entity})
-    if not geonameid.isdigit():
+    if not geonameid.isdecimal():  # not isdigit: "²" is a digit that int() refuses
         raise _Skip(_("%(name)s has no GeoNames id") % {"name": name})
     city = cities.get(int(geonameid))
     if city is None:

@@ -147,3 +147,11 @@ def test_admin_action_sends_failed_messages_again(
     failed.refresh_from_db()
     assert failed.status == Message.Status.SENT
     assert len(mail.outbox) == 1
+
+
+def test_a_retry_of_ids_that_are_no_ids_retries_nothing_and_answers(staff: User) -> None:
+    # Found by fuzzing: "²" passed str.isdigit() and int() refused it (a 500).
+    failed = MessageFactory.create(status=Message.Status.FAILED, last_error="boom")
+    response = login(staff).post("/notifications/outbox/retry/", {"message": ["²", "99999999999999999999"]})
+    assert response.status_code == 302
+    assert Message.objects.get(pk=failed.pk).status == Message.Status.FAILED
