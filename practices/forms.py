@@ -140,7 +140,10 @@ class IndicatorForm(CleanTextFormMixin, forms.ModelForm):
         fields = ["indicator", "unit", "baseline", "achieved", "year"]
 
 
-IndicatorFormSet = forms.formset_factory(IndicatorForm, extra=3, can_delete=True, max_num=30, validate_max=True)
+# absolute_max: a posted TOTAL_FORMS of 100,000 builds 30 forms, not 100,000 (and the error names the limit).
+IndicatorFormSet = forms.formset_factory(
+    IndicatorForm, extra=3, can_delete=True, max_num=30, validate_max=True, absolute_max=30
+)
 
 
 def indicator_rows(formset: Any) -> list[dict[str, Any]]:

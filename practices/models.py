@@ -29,6 +29,9 @@ FIRST_YEAR, LAST_YEAR = 1950, 2100
 # What a practice may carry besides its text: documents and pictures, judged by their content.
 ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
 ATTACHMENTS_PER_PRACTICE = 5
+# Digits a cost or a measured figure may have in all: SQLite (the embedded default) keeps a decimal as a float,
+# which holds 15 significant digits, and a longer number saved there could not be read back.
+SIGNIFICANT_DIGITS = 15
 ATTACHMENT = uploads.FileCheck(uploads.PDF, *uploads.IMAGES, max_bytes=ATTACHMENT_MAX_BYTES)
 
 
@@ -145,7 +148,12 @@ class Practice(HasTranslations, Workflow["PracticeTransition"]):
     problem = models.TextField(_("the problem"), blank=True)
     solution = models.TextField(_("what was done"), blank=True)
     cost = models.DecimalField(
-        _("cost"), max_digits=16, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
+        _("cost"),
+        max_digits=SIGNIFICANT_DIGITS,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
     )
     currency = models.CharField(
         _("currency"), max_length=3, blank=True, validators=[validate_currency], help_text=_("ISO 4217, e.g. KZT.")
@@ -286,8 +294,10 @@ class PracticeIndicator(models.Model):
     practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="indicators")
     indicator = models.CharField(_("indicator"), max_length=200)
     unit = models.CharField(_("unit"), max_length=50)
-    baseline = models.DecimalField(_("baseline"), max_digits=20, decimal_places=4, null=True, blank=True)
-    achieved = models.DecimalField(_("achieved"), max_digits=20, decimal_places=4)
+    baseline = models.DecimalField(
+        _("baseline"), max_digits=SIGNIFICANT_DIGITS, decimal_places=4, null=True, blank=True
+    )
+    achieved = models.DecimalField(_("achieved"), max_digits=SIGNIFICANT_DIGITS, decimal_places=4)
     year = models.PositiveSmallIntegerField(
         _("year"), validators=[MinValueValidator(FIRST_YEAR), MaxValueValidator(LAST_YEAR)]
     )

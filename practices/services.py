@@ -389,8 +389,10 @@ def similar_practices(
     """Practices the person can see that look like the one being written: same city and a close title,
     or, anywhere, a ranked full-text match on the title's words and the first lines of text. Only the start of
     a long title or text is compared (a form may send 100,000 characters before its own validation refuses
-    them: SQLite refuses a LIKE pattern past 50,000 bytes)."""
-    title, text = title.strip()[:SIMILAR_TITLE_CHARS], text[:SIMILAR_TEXT_CHARS]
+    them: SQLite refuses a LIKE pattern past 50,000 bytes). NUL characters are dropped: the form refuses
+    them, but this runs before its validation, and PostgreSQL refuses a string that holds one."""
+    title = title.replace("\x00", "").strip()[:SIMILAR_TITLE_CHARS]
+    text = text.replace("\x00", "")[:SIMILAR_TEXT_CHARS]
     if len(title) < 4:
         return []
     visible = Practice.objects.visible_to(user).select_related("city__country")

@@ -109,6 +109,79 @@ def test_a_bad_indicator_row_is_a_form_error_and_saves_nothing(officer: User) ->
     assert not Practice.objects.exists()
 
 
+def _new_practice_form(**fields: object) -> dict[str, object]:
+    topic = TopicFactory.create(slug="transport", name="Public transport")
+    return {
+        "title": "Bus rapid transit corridor",
+        "summary": "A dedicated bus lane.",
+        "topics": [topic.pk],
+        "language": "en",
+        "start_year": THIS_YEAR - 1,
+        "end_year": THIS_YEAR,
+        "indicators-TOTAL_FORMS": "1",
+        "indicators-INITIAL_FORMS": "0",
+        "indicators-0-indicator": "Daily riders",
+        "indicators-0-unit": "people",
+        "indicators-0-achieved": "25000",
+        "indicators-0-year": THIS_YEAR,
+        **fields,
+    }
+
+
+def test_the_largest_figures_the_form_takes_read_back_on_every_page(officer: User, coordinator: User) -> None:
+    # Found by fuzzing: SQLite keeps a decimal as a float (15 significant digits); a cost of 99999999999999.99 or a
+    # figure of 10^16 was saved, then every page that read it back was a server error, the public list included.
+    client = login(officer)
+    biggest = {"cost": "9999999999999.99", "indicators-0-baseline": "-99999999999.9999"}
+    biggest["indicators-0-achieved"] = "99999999999.9999"
+    assert client.post("/practices/new/", _new_practice_form(submit="1", currency="KZT", **biggest)).status_code == 302
+    practice = Practice.objects.get()
+    login(coordinator).post(f"/practices/{practice.pk}/publish/", {"publish-comment": ""})
+
+    page = Client().get(practice.get_absolute_url())
+    assert page.status_code == 200 and "9,999,999,999,999.99 KZT" in page.content.decode()
+    assert Client().get("/practices/").status_code == 200
+    answer = Client().get(f"/api/v1/practices/{practice.pk}/").json()
+    assert (answer["cost"], answer["indicators"][0]["achieved"]) == ("9999999999999.99", "99999999999.9999")
+
+
+@pytest.mark.parametrize(
+    "field", ["cost", "indicators-0-baseline", "indicators-0-achieved"], ids=["cost", "baseline", "achieved"]
+)
+def test_a_figure_with_more_digits_than_the_database_keeps_is_a_form_error(officer: User, field: str) -> None:
+    too_long = "99999999999999.99" if field == "cost" else "999999999999.9999"
+
+    response = login(officer).post("/practices/new/", _new_practice_form(**{field: too_long, "currency": "KZT"}))
+
+    assert response.status_code == 200
+    assert "Ensure that there are no more than 15 digits in total." in response.content.decode()
+    assert not Practice.objects.exists()
+
+
+def test_a_posted_count_of_100000_indicator_rows_builds_at_most_30_forms(officer: User) -> None:
+    # Found by fuzzing: indicators-TOTAL_FORMS=100000 built a thousand forms (two seconds a request).
+    response = login(officer).post("/practices/new/", _new_practice_form(**{"indicators-TOTAL_FORMS": "100000"}))
+
+    assert response.status_code == 200
+    assert len(response.context["formset"].forms) <= 30
+    assert "Please submit at most 30 forms." in response.content.decode()
+    assert not Practice.objects.exists()
+
+
+def test_a_nul_character_in_the_title_is_a_form_error_not_a_server_error(officer: User) -> None:
+    # Found by fuzzing: the duplicate hint, which runs before the form's validation, sent the NUL to the database,
+    # which PostgreSQL refuses (a server error there; SQLite takes it).
+    PracticeFactory.create(city=officer.city, status="published", title="Separate waste collection")
+    client = login(officer)
+
+    response = client.post("/practices/new/", _new_practice_form(title="Separate\x00 waste collection"))
+    assert response.status_code == 200 and "Null characters are not allowed." in response.content.decode()
+    answer = client.get("/practices/similar/", {"title": "Separate\x00 waste collection"})
+    assert answer.status_code == 200 and [row["title"] for row in answer.json()["results"]] == [
+        "Separate waste collection"
+    ]
+
+
 def test_a_coordinator_moderates_from_the_queue(practice_in: Callable[..., Practice], coordinator: User) -> None:
     practice = practice_in("submitted", title="Smart traffic lights")
     client = login(coordinator)
