@@ -101,17 +101,23 @@ def _upper_bounds(
 def _distance_term(
     cosine: npt.NDArray[np.float32], weight: float, less_km: npt.NDArray[np.float32] | float = 0.0
 ) -> npt.NDArray[np.float32]:
-    """-weight * log10(km + 100), km: the great-circle distance of these float32 cosines, made no longer by
-    COSINE_MARGIN, minus `less_km` (a cell's radius), at least 0. Computed in place of the cosines (returned),
-    one pass per operation and no temporary: the bounds' two distance terms are their costliest."""
+    """At least -weight * log10(km + 100), km: the great-circle distance of these float32 cosines, made no
+    longer by COSINE_MARGIN, minus `less_km` (a cell's radius), at least 0. Computed in place of the cosines
+    (returned), one pass per operation and no temporary: the bounds' two distance terms are their costliest.
+
+    The distance is the chord's, R * sqrt(2 - 2 cos), never longer than the arc, so the term can only come out
+    higher (at 2,000 km by 0.002 of a log10, at 10,000 km by 0.045): a square root is a tenth of an arccos's
+    cost, and the natural logarithm half of log10's (measured, float32, on this processor's AVX2)."""
     cosine += np.float32(COSINE_MARGIN)
-    np.clip(cosine, np.float32(-1.0), np.float32(1.0), out=cosine)
-    np.arccos(cosine, out=cosine)
+    np.minimum(cosine, np.float32(1.0), out=cosine)
+    cosine *= np.float32(-2.0)
+    cosine += np.float32(2.0)
+    np.sqrt(cosine, out=cosine)
     cosine *= np.float32(EARTH_RADIUS_KM)
     cosine += np.float32(100.0) - np.asarray(less_km, np.float32)
     np.maximum(cosine, np.float32(100.0), out=cosine)
-    np.log10(cosine, out=cosine)
-    cosine *= np.float32(-weight)
+    np.log(cosine, out=cosine)
+    cosine *= np.float32(-weight / np.log(10.0))
     return cosine
 
 

@@ -304,6 +304,27 @@ def test_the_pruned_top_k_equals_scoring_every_pair(monkeypatch: pytest.MonkeyPa
                 assert np.allclose(pruned.features[name][kept], full.features[name][kept], atol=1e-5), name
 
 
+@pytest.mark.parametrize("same_country", [False, True])
+def test_no_member_of_a_cell_scores_above_the_cells_bound(same_country: bool) -> None:
+    # The bounds' promise itself, pair by pair: every feature weighted (partners in common aside, which no bound
+    # covers), on cities spread over the whole globe, so that far cells, whose distance the bound shortens most,
+    # are there too. A bound that came out too low anywhere fails here even where the top k would not show it.
+    table = dataclasses.replace(
+        sample_table(400, 11),
+        latitude=np.random.default_rng(3).uniform(-85, 85, 400),
+        longitude=np.random.default_rng(4).uniform(-180, 180, 400),
+    )
+    weights = {name: 0.2 + 0.1 * number for number, name in enumerate(scoring.FEATURES)} | {"common_partners": 0.0}
+    rows = np.arange(len(table))
+    grouped = cells.cells_of(table)
+
+    bound = bounds.upper_bounds(table, grouped, rows, weights, same_country=same_country)
+
+    score = scoring.score_block(table, rows, weights)
+    allowed = scoring.allowed(table, rows, same_country=same_country)
+    assert (score[allowed] <= bound[:, grouped.of][allowed] + 1e-4).all()
+
+
 def test_bounds_made_a_few_rows_at_a_time_give_the_same_top_k(monkeypatch: pytest.MonkeyPatch) -> None:
     # Bounds are computed in chunks of rows; here chunks of three rows, each candidate's own topics counted as
     # bits and, past 64 topics, the cells' unions of topics bounded with products: the top k must stay the one
