@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from typing import Any
+
 from django.contrib import messages
-from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
@@ -18,6 +21,20 @@ from sco_portal.errors import DomainError
 # A message with this tag is shown by the part of the page it concerns (here the suggestions, where the redirect
 # lands), not at the top of the page, out of view (templates/base.html leaves it out).
 IN_SECTION = "in-section"
+
+
+def _staff_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """The visitor is sent to the portal's login; a signed-in person who is not staff is told why not (the admin's
+    decorator sent officers to the admin's login page instead, as if they had not signed in)."""
+
+    @login_required
+    @functools.wraps(view)
+    def staff_view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_staff:
+            raise PermissionDenied(_("Only staff can recompute the suggestions of every city."))
+        return view(request, *args, **kwargs)
+
+    return staff_view
 
 
 def _pair(request: HttpRequest, pk: int, candidate_pk: int) -> tuple[City, City]:
@@ -61,7 +78,7 @@ def undo(request: HttpRequest, pk: int, candidate_pk: int) -> HttpResponse:
     return redirect(city.get_absolute_url() + "#suggestions")
 
 
-@staff_member_required
+@_staff_only
 def recompute(request: HttpRequest) -> HttpResponse:
     """Staff start a full recompute and watch its progress (the page refreshes itself while it runs)."""
     if request.method == "POST":
@@ -85,7 +102,7 @@ def recompute(request: HttpRequest) -> HttpResponse:
     return render(request, "matching/recompute.html", {"run": run, "in_progress": in_progress})
 
 
-@staff_member_required
+@_staff_only
 @require_POST
 def stop(request: HttpRequest, run_id: int) -> HttpResponse:
     run = get_object_or_404(RecomputeRun, pk=run_id)

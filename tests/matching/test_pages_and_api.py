@@ -161,7 +161,7 @@ def test_staff_stop_a_stalled_recompute_and_its_late_blocks_change_nothing(
     client = login(staff)
     page = client.get("/matching/recompute/").content.decode()
     assert "Stop this recompute" in page and "Recompute every city's suggestions" not in page
-    assert login(officer).post(f"/matching/recompute/{stalled.pk}/stop/").status_code == 302  # to the admin login
+    assert login(officer).post(f"/matching/recompute/{stalled.pk}/stop/").status_code == 403
     assert RecomputeRun.objects.get(pk=stalled.pk).status == RecomputeRun.Status.QUEUED
     page = client.post(f"/matching/recompute/{stalled.pk}/stop/", follow=True).content.decode()
     assert "The recompute was stopped: every city keeps the suggestions it had." in page
@@ -199,9 +199,12 @@ def test_a_run_left_open_past_two_hours_holds_back_neither_the_button_nor_a_new_
 
 
 def test_the_recompute_page_is_for_staff_only(world: dict[str, Any], officer: User) -> None:
+    # A signed-in officer is told why, not sent to the admin's login as if not signed in; a visitor signs in.
     response = login(officer).get("/matching/recompute/")
-    assert response.status_code == 302
-    assert "/admin/login/" in response["Location"]
+    assert response.status_code == 403
+    assert "Only staff can recompute the suggestions of every city." in response.content.decode()
+    response = Client().get("/matching/recompute/")
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
 
 
 @pytest.mark.parametrize(
