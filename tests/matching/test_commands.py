@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from django.core.management import CommandError, call_command
 
-from matching import services
 from matching.models import RecomputeRun, Suggestion
 from tests.factories import CityFactory, CountryFactory
 
@@ -31,7 +30,7 @@ def test_compute_suggestions_that_fails_closes_its_run(world: dict[str, Any], mo
     def broken(*args: Any) -> None:
         raise ValueError("the inputs are broken")
 
-    monkeypatch.setattr(services, "rank_rows", broken)
+    monkeypatch.setattr("matching.services.runs.rank_rows", broken)
     with pytest.raises(ValueError):
         call_command("compute_suggestions", stdout=io.StringIO())
     run = RecomputeRun.objects.get()

@@ -22,6 +22,7 @@ from cities.forms import CityProfileForm
 from cities.models import City
 from matching import inputs, reasons, services, tasks
 from matching.models import Dismissal, PendingRecompute, RecomputeRun, StagedSuggestion, Suggestion
+from matching.services import results
 from notifications.models import Message
 from partnerships import services as agreement_services
 from sco_portal.celery import app as celery_app
@@ -116,7 +117,7 @@ def test_a_block_that_fails_closes_its_run_as_failed_and_keeps_the_suggestions(
             raise ValueError("the inputs of block 2 are broken")
         return rank_rows(table, positions, topics)
 
-    monkeypatch.setattr(services, "rank_rows", third_block_fails)
+    monkeypatch.setattr("matching.services.runs.rank_rows", third_block_fails)
     with pytest.raises(ValueError, match="block 2"):  # in process (no broker), the error reaches the caller
         services.start_full_recompute()
     run = RecomputeRun.objects.first()
@@ -139,7 +140,7 @@ def test_a_block_that_fails_on_a_worker_closes_its_run(world: dict[str, Any], mo
     def broken(*args: Any) -> None:
         raise ValueError("the inputs are broken")
 
-    monkeypatch.setattr(services, "rank_rows", broken)
+    monkeypatch.setattr("matching.services.runs.rank_rows", broken)
     run = services.create_run()
     result = tasks.compute_block.apply(kwargs={"run_id": run.pk, "number": 0, "start": 0, "stop": 4}, throw=False)
     assert result.failed()
@@ -187,8 +188,8 @@ def test_two_requests_for_a_full_recompute_at_once_start_one(
         time.sleep(0.5)  # the other request checks meanwhile
         return create_run(**kwargs)
 
-    monkeypatch.setattr(services, "create_run", slow_create_run)
-    monkeypatch.setattr(services, "_queue_run", lambda run: None)  # the claim alone: no chord
+    monkeypatch.setattr("matching.services.runs.create_run", slow_create_run)
+    monkeypatch.setattr("matching.services.runs._queue_run", lambda run: None)  # the claim alone: no chord
     start = threading.Barrier(2)
     answers: list[tuple[int, bool]] = []
     failures: list[BaseException] = []
@@ -244,18 +245,18 @@ def test_copy_on_postgresql_writes_the_rows_that_inserts_write(
     everything = Suggestion.objects.order_by("city_id", "rank").values_list(
         "city_id", "rank", "candidate_id", "score", "components"
     )
-    monkeypatch.setattr(services, "COPY_ABOVE", 10**9)
+    monkeypatch.setattr("matching.services.results.COPY_ABOVE", 10**9)
     services.start_full_recompute()
     inserted = list(everything)
     copies: list[int] = []
-    copy = services._copy_rows
+    copy = results._copy_rows
 
     def counted(model: Any, rows: Any, same: Any) -> None:
         copies.append(len(rows))
         copy(model, rows, same)
 
-    monkeypatch.setattr(services, "COPY_ABOVE", 0)
-    monkeypatch.setattr(services, "_copy_rows", counted)
+    monkeypatch.setattr("matching.services.results.COPY_ABOVE", 0)
+    monkeypatch.setattr("matching.services.results._copy_rows", counted)
     services.start_full_recompute()
     assert sum(copies) == len(inserted)  # every block staged its rows through COPY
     assert list(everything) == inserted
@@ -348,7 +349,7 @@ def test_a_citys_recompute_that_read_before_a_change_and_finished_last_keeps_the
     services.start_full_recompute()
     read_before = timezone.now()
     table = inputs.load_table()
-    older = services.rank_rows(table, np.array([table.position[almaty.pk]]), services.topic_ids())
+    older = services.rank_rows(table, np.array([table.position[almaty.pk]]), inputs.topic_ids())
     with django_capture_on_commit_callbacks(execute=True):
         city_services.save_city_profile(city=almaty, needs=[world["topic"]], expertise=[])
     newer = rows(almaty)
@@ -480,7 +481,7 @@ def test_many_changes_while_the_broker_is_down_commit_and_leave_each_city_to_the
     def broker_down(*args: Any, **kwargs: Any) -> None:
         raise OperationalError("Error 111 connecting to 127.0.0.1:6390. Connection refused.")
 
-    monkeypatch.setattr(services, "FULL_RECOMPUTE_ABOVE", 3)
+    monkeypatch.setattr("matching.services.one_city.FULL_RECOMPUTE_ABOVE", 3)
     monkeypatch.setitem(celery_app.conf, "task_always_eager", False)
     monkeypatch.setattr(celery.canvas._chord, "apply_async", broker_down)
     city_ids = sorted(city.pk for city in world["cities"].values())

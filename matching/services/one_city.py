@@ -1,0 +1,141 @@
+"""One city's suggestions: recomputed after a change to its profile, practices or agreements (once for a burst
+of changes, claimed by a PendingRecompute row and swept again if its task was lost), and the same-country
+suggestions an officer may ask for.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import logging
+from collections.abc import Collection
+
+import numpy as np
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerError
+
+from cities.models import City
+from matching import scoring
+from matching.inputs import load_table_unless_unchanged, topic_ids
+from matching.models import PendingRecompute, Suggestion
+from matching.services.results import no_cycle_collection, rank_rows, with_reasons, write_suggestions
+from matching.services.runs import matching_queue, start_full_recompute
+from sco_portal.celery import PUBLISH_RETRY_POLICY
+from sco_portal.errors import DomainError
+
+logger = logging.getLogger(__name__)
+
+# More changed cities than this at once (an import) start a full recompute instead of one task per city.
+FULL_RECOMPUTE_ABOVE = 50
+
+
+def recompute_city(*, city_id: int) -> int:
+    """Recompute one city's suggestions now and replace them in one transaction; returns how many.
+
+    Deletes the city's pending claim first, before reading anything: a change
+    committed after this point makes a new claim and a new task, so none is missed.
+    """
+    PendingRecompute.objects.filter(city_id=city_id).delete()
+    read_at = timezone.now()
+    # Loading every city again (a few hundred thousand values) costs ten times the computation: the table
+    # is kept while a digest of its inputs, computed by the database, stays the same.
+    table = load_table_unless_unchanged()
+    if city_id not in table.position:
+        return 0
+    results = rank_rows(table, np.array([table.position[city_id]]), topic_ids())
+    with transaction.atomic():
+        return write_suggestions(results, read_at=read_at)
+
+
+def suggestions_in_own_country(*, city: City) -> list[Suggestion]:
+    """The best candidates among the cities of the city's own country, as an officer may ask (the stored
+    suggestions leave that country out): computed now, one row against every city, and not stored. Among
+    them the country terms are alike, so the rest of the score ranks them (against the stored list they would
+    lose on those terms: no domestic twinnings feed the graph). Dismissed candidates and agreements already
+    made stay out, as in the stored suggestions."""
+    table = load_table_unless_unchanged()
+    if city.pk not in table.position:
+        return []
+    row = table.position[city.pk]
+    found = scoring.rank_arrays_dense(table, np.array([row]), k=len(table), same_country=True)
+    keep = np.flatnonzero((table.country[found.top[0]] == table.country[row]) & np.isfinite(found.scores[0]))
+    keep = keep[: scoring.TOP_K]
+    found = scoring.TopArrays(
+        rows=found.rows,
+        top=found.top[:, keep],
+        scores=found.scores[:, keep],
+        features={name: values[:, keep] for name, values in found.features.items()},
+    )
+    with no_cycle_collection():
+        [(_city, ranked)] = with_reasons(table, found, topic_ids())
+    candidates = City.objects.select_related("country").in_bulk([candidate for candidate, _score, _ in ranked])
+    now = timezone.now()
+    return [
+        Suggestion(
+            city=city, candidate=candidates[candidate], score=score, rank=rank, components=components, computed_at=now
+        )
+        for rank, (candidate, score, components) in enumerate(ranked, start=1)
+    ]
+
+
+def schedule_city_recompute(city_ids: Collection[int]) -> None:
+    """Recompute these cities after the current transaction commits, once for a burst of changes.
+
+    The PendingRecompute row is the claim: only the change that creates it enqueues
+    a task, after a short countdown that lets the rest of a burst arrive. Many
+    cities at once (an import) start one full recompute instead.
+    """
+
+    if len(city_ids) > FULL_RECOMPUTE_ABOVE:
+        transaction.on_commit(functools.partial(_recompute_all_after, list(city_ids)))
+        return
+    created = _claim(city_ids)
+    countdown = getattr(settings, "MATCHING_RECOMPUTE_COUNTDOWN", 5)
+    for row in created:
+        transaction.on_commit(functools.partial(enqueue_city_recompute, row.city_id, countdown=countdown))
+
+
+def _claim(city_ids: Collection[int]) -> list[PendingRecompute]:
+    """A PendingRecompute row for each city that has none yet; returns those created."""
+    existing = set(PendingRecompute.objects.filter(city_id__in=city_ids).values_list("city_id", flat=True))
+    new = [city_id for city_id in city_ids if city_id not in existing]
+    return PendingRecompute.objects.bulk_create(
+        [PendingRecompute(city_id=city_id) for city_id in new], ignore_conflicts=True
+    )
+
+
+def _recompute_all_after(city_ids: list[int]) -> None:
+    """Many cities changed and committed: one full recompute. With the task queue unreachable the change
+    still succeeds (it has committed): the run is closed as failed for staff to see, and each city keeps a
+    claim that sweep_pending_recomputes enqueues once the queue is back."""
+    try:
+        start_full_recompute()
+    except DomainError as error:
+        logger.warning("%s cities changed, but no full recompute could be queued: %s", len(city_ids), error.message)
+        _claim(city_ids)
+
+
+def enqueue_city_recompute(city_id: int, *, countdown: int = 0) -> None:
+    """Enqueue one city's recompute. With the broker unreachable or silent, the change that asked
+    for it still answers at once: the city's claim stays, and sweep_pending_recomputes enqueues it
+    once the broker is back."""
+    from matching import tasks
+
+    try:
+        tasks.recompute_city.apply_async(
+            args=[city_id], countdown=countdown, retry_policy=PUBLISH_RETRY_POLICY, **matching_queue()
+        )
+    except (BrokerError, OSError) as error:
+        logger.warning("Broker unreachable, the recompute of city %s is left for the sweeper: %s", city_id, error)
+
+
+def sweep_pending_recomputes(*, older_than: datetime.timedelta = datetime.timedelta(minutes=5)) -> int:
+    """Enqueue again the recomputes still claimed after `older_than` (their task was never
+    published, or was lost); returns how many. A task that was only slow runs twice, harmlessly."""
+    stale = PendingRecompute.objects.filter(requested_at__lt=timezone.now() - older_than)
+    city_ids = list(stale.values_list("city_id", flat=True))
+    for city_id in city_ids:
+        enqueue_city_recompute(city_id)
+    return len(city_ids)
