@@ -5,15 +5,14 @@ transaction, many rows at once through COPY on PostgreSQL, and the table locks t
 from __future__ import annotations
 
 import contextlib
-import csv
 import datetime
 import gc
 import io
-import json
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
+import orjson
 from django.db import connection
 
 from matching import reasons, scoring
@@ -116,23 +115,32 @@ def insert_rows(model: type[Suggestion | StagedSuggestion], rows: list[RankedRow
     return len(rows)
 
 
+BACKSLASH = "\\"
+
+
 def _copy_rows(model: type[Suggestion | StagedSuggestion], rows: list[RankedRow], same: dict[str, Any]) -> None:
-    """Many rows at once through PostgreSQL's COPY (CSV): one statement instead of one INSERT per 2,000 rows,
-    and no Python model instance per row. The caller's transaction covers it like any write."""
-    fixed = [value.isoformat() if isinstance(value, datetime.datetime) else value for value in same.values()]
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    # repr() of a float round-trips exactly; the column is jsonb, so the JSON's spacing does not matter.
-    writer.writerows(
-        (city, candidate, repr(score), rank, json.dumps(components, ensure_ascii=False), *fixed)
-        for city, candidate, score, rank, components in rows
+    """Many rows at once through PostgreSQL's COPY: one statement instead of one INSERT per 2,000 rows, and no
+    Python model instance per row. The caller's transaction covers it like any write.
+
+    COPY's text format, a line per row: fields apart by tabs, a backslash doubled. orjson writes the components
+    (a fifth of the standard library's time: 81,020 rows took 3 s with json.dumps): its JSON holds no raw tab or
+    line break (JSON escapes them), only backslashes. repr() of a float round-trips exactly; the column is jsonb,
+    so the JSON's spacing and its way of writing a number do not matter."""
+    fixed = "".join(
+        "\t" + (value.isoformat() if isinstance(value, datetime.datetime) else str(value)) for value in same.values()
     )
-    buffer.seek(0)
+    buffer = io.StringIO(
+        "".join(
+            f"{city}\t{candidate}\t{score!r}\t{rank}\t"
+            f"{orjson.dumps(components).decode().replace(BACKSLASH, BACKSLASH * 2)}{fixed}\n"
+            for city, candidate, score, rank, components in rows
+        )
+    )
     table = connection.ops.quote_name(model._meta.db_table)
     # The names are the columns' own (Django's default column of a field, or of a foreign key's "_id").
     columns = ", ".join(connection.ops.quote_name(name) for name in (*RANKED_COLUMNS, *same))
     with connection.cursor() as cursor:
-        cursor.cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv)", buffer)
+        cursor.cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN", buffer)
 
 
 def lock_suggestions() -> None:
@@ -144,9 +152,9 @@ def lock_suggestions() -> None:
     lock_table("matching_suggestion")
 
 
-def lock_table(name: str) -> None:
-    """Until the transaction ends, no other transaction writes this table or takes this lock; readers pass.
-    On PostgreSQL only: SQLite lets one transaction write at a time anyway."""
+def lock_table(name: str, *, mode: str = "SHARE ROW EXCLUSIVE") -> None:
+    """Until the transaction ends, no other transaction writes this table or takes this lock; readers pass (but
+    for ACCESS EXCLUSIVE, which holds them too). On PostgreSQL only: SQLite lets one transaction write at a time."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(f"LOCK TABLE {connection.ops.quote_name(name)} IN SHARE ROW EXCLUSIVE MODE")
+            cursor.execute(f"LOCK TABLE {connection.ops.quote_name(name)} IN {mode} MODE")

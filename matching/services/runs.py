@@ -175,9 +175,23 @@ def swap_suggestions(*, run_id: int) -> int:
     run.suggestion_count = count
     run.finished_at = timezone.now()
     run.save(update_fields=["status", "suggestion_count", "finished_at"])
-    # This run's staged rows, and any a failed or duplicated block left behind in an earlier run.
-    StagedSuggestion.objects.filter(run__status__in=RecomputeRun.CLOSED).delete()
+    clear_staged_rows()
     return count
+
+
+def clear_staged_rows() -> None:
+    """The staged rows of every closed run: the swapped run's, and any a failed or duplicated block left behind.
+
+    On PostgreSQL, with no other run open, the table is emptied at once (TRUNCATE: a second, against deleting
+    81,020 rows one by one, and no dead rows left for vacuum). The table is locked first, so that no block of a
+    run opened meanwhile has staged rows that the check missed: such a block waits for the commit."""
+    if connection.vendor == "postgresql":
+        lock_table("matching_stagedsuggestion", mode="ACCESS EXCLUSIVE")
+        if not RecomputeRun.objects.filter(status__in=RecomputeRun.OPEN).exists():
+            with connection.cursor() as cursor:
+                cursor.execute('TRUNCATE "matching_stagedsuggestion"')
+            return
+    StagedSuggestion.objects.filter(run__status__in=RecomputeRun.CLOSED).delete()
 
 
 # A full recompute still queued or running after this long will not finish (the chord's callback was lost with
