@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from functools import cache
 from pathlib import PurePosixPath
 from typing import Any
@@ -29,9 +30,23 @@ FIRST_YEAR, LAST_YEAR = 1950, 2100
 # What a practice may carry besides its text: documents and pictures, judged by their content.
 ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
 ATTACHMENTS_PER_PRACTICE = 5
-# Digits a cost or a measured figure may have in all: SQLite (the embedded default) keeps a decimal as a float,
-# which holds 15 significant digits, and a longer number saved there could not be read back.
+# Significant digits a cost or a measured figure may have: SQLite (the embedded default) keeps a decimal as a
+# float, which holds 15, and a number with more saved there could not be read back (every page showing it failed).
 SIGNIFICANT_DIGITS = 15
+
+
+def validate_significant_digits(value: Decimal) -> None:
+    """At most SIGNIFICANT_DIGITS digits from the first non-zero one to the last (123,000,000 has three). The
+    columns keep their width: a validator, not a narrower column, so that no figure already saved on
+    PostgreSQL is refused by a migration."""
+    if value.is_finite() and len(value.normalize().as_tuple().digits) > SIGNIFICANT_DIGITS:
+        raise ValidationError(
+            _("Enter a number with at most %(count)d significant digits."),
+            code="significant_digits",
+            params={"count": SIGNIFICANT_DIGITS},
+        )
+
+
 ATTACHMENT = uploads.FileCheck(uploads.PDF, *uploads.IMAGES, max_bytes=ATTACHMENT_MAX_BYTES)
 
 
@@ -149,11 +164,11 @@ class Practice(HasTranslations, Workflow["PracticeTransition"]):
     solution = models.TextField(_("what was done"), blank=True)
     cost = models.DecimalField(
         _("cost"),
-        max_digits=SIGNIFICANT_DIGITS,
+        max_digits=16,
         decimal_places=2,
         null=True,
         blank=True,
-        validators=[MinValueValidator(0)],
+        validators=[MinValueValidator(0), validate_significant_digits],
     )
     currency = models.CharField(
         _("currency"), max_length=3, blank=True, validators=[validate_currency], help_text=_("ISO 4217, e.g. KZT.")
@@ -295,9 +310,11 @@ class PracticeIndicator(models.Model):
     indicator = models.CharField(_("indicator"), max_length=200)
     unit = models.CharField(_("unit"), max_length=50)
     baseline = models.DecimalField(
-        _("baseline"), max_digits=SIGNIFICANT_DIGITS, decimal_places=4, null=True, blank=True
+        _("baseline"), max_digits=20, decimal_places=4, null=True, blank=True, validators=[validate_significant_digits]
     )
-    achieved = models.DecimalField(_("achieved"), max_digits=SIGNIFICANT_DIGITS, decimal_places=4)
+    achieved = models.DecimalField(
+        _("achieved"), max_digits=20, decimal_places=4, validators=[validate_significant_digits]
+    )
     year = models.PositiveSmallIntegerField(
         _("year"), validators=[MinValueValidator(FIRST_YEAR), MaxValueValidator(LAST_YEAR)]
     )

@@ -17,7 +17,6 @@ from practices import permissions
 from practices.models import (
     ATTACHMENT_MAX_BYTES,
     ATTACHMENTS_PER_PRACTICE,
-    SIGNIFICANT_DIGITS,
     Practice,
     PracticeAttachment,
     PracticeIndicator,
@@ -31,8 +30,8 @@ from sco_portal.text import CleanTextSerializerMixin
 
 # Formatters for the written-out representation below, formatting as the model's DRF fields do;
 # shared because they keep no state.
-COST_FORMAT = serializers.DecimalField(max_digits=SIGNIFICANT_DIGITS, decimal_places=2)
-MEASURE_FORMAT = serializers.DecimalField(max_digits=SIGNIFICANT_DIGITS, decimal_places=4)
+COST_FORMAT = serializers.DecimalField(max_digits=16, decimal_places=2)
+MEASURE_FORMAT = serializers.DecimalField(max_digits=20, decimal_places=4)
 MOMENT_FORMAT = serializers.DateTimeField()
 
 

@@ -132,8 +132,9 @@ def test_the_largest_figures_the_form_takes_read_back_on_every_page(officer: Use
     # Found by fuzzing: SQLite keeps a decimal as a float (15 significant digits); a cost of 99999999999999.99 or a
     # figure of 10^16 was saved, then every page that read it back was a server error, the public list included.
     client = login(officer)
+    # Fifteen significant digits, as many as the float keeps, where they may be (a trailing zero is not one).
     biggest = {"cost": "9999999999999.99", "indicators-0-baseline": "-99999999999.9999"}
-    biggest["indicators-0-achieved"] = "99999999999.9999"
+    biggest["indicators-0-achieved"] = "1234567890123450"
     assert client.post("/practices/new/", _new_practice_form(submit="1", currency="KZT", **biggest)).status_code == 302
     practice = Practice.objects.get()
     login(coordinator).post(f"/practices/{practice.pk}/publish/", {"publish-comment": ""})
@@ -142,19 +143,20 @@ def test_the_largest_figures_the_form_takes_read_back_on_every_page(officer: Use
     assert page.status_code == 200 and "9,999,999,999,999.99 KZT" in page.content.decode()
     assert Client().get("/practices/").status_code == 200
     answer = Client().get(f"/api/v1/practices/{practice.pk}/").json()
-    assert (answer["cost"], answer["indicators"][0]["achieved"]) == ("9999999999999.99", "99999999999.9999")
+    assert (answer["cost"], answer["indicators"][0]["achieved"]) == ("9999999999999.99", "1234567890123450.0000")
+    assert answer["indicators"][0]["baseline"] == "-99999999999.9999"
 
 
 @pytest.mark.parametrize(
     "field", ["cost", "indicators-0-baseline", "indicators-0-achieved"], ids=["cost", "baseline", "achieved"]
 )
-def test_a_figure_with_more_digits_than_the_database_keeps_is_a_form_error(officer: User, field: str) -> None:
+def test_a_figure_with_more_significant_digits_than_sqlite_keeps_is_a_form_error(officer: User, field: str) -> None:
     too_long = "99999999999999.99" if field == "cost" else "999999999999.9999"
 
     response = login(officer).post("/practices/new/", _new_practice_form(**{field: too_long, "currency": "KZT"}))
 
     assert response.status_code == 200
-    assert "Ensure that there are no more than 15 digits in total." in response.content.decode()
+    assert "Enter a number with at most 15 significant digits." in response.content.decode()
     assert not Practice.objects.exists()
 
 
