@@ -5,13 +5,14 @@ Matching reads cities, partnerships and practices; none of them imports matching
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import contextlib
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 from django.apps import apps
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Count, QuerySet
 
 from cities.models import City, Country, Topic
@@ -167,15 +168,30 @@ def inputs_signature() -> str | None:
 def load_table_unless_unchanged() -> CityTable:
     """load_table(), or the table this process loaded last when its inputs have not changed since.
 
-    The signature is read before the table: a change committed between the two makes a table newer than
-    its signature, which the next call finds different and loads again; never an older table kept."""
+    The signature and the table are read from one snapshot of the database (a REPEATABLE READ transaction, on
+    PostgreSQL outside a transaction already open): the table kept is exactly the inputs its signature hashes.
+    Read one after the other, a row committed between the two and deleted later (a dismissal undone) left a
+    table holding the row under the signature of the rows without it, kept until another input changed."""
     global _last
-    signature = inputs_signature()
-    if signature is not None and _last is not None and _last[0] == signature:
-        return _last[1]
-    table = load_table()
+    with _one_snapshot():
+        signature = inputs_signature()
+        if signature is not None and _last is not None and _last[0] == signature:
+            return _last[1]
+        table = load_table()
     _last = None if signature is None else (signature, table)
     return table
+
+
+@contextlib.contextmanager
+def _one_snapshot() -> Iterator[None]:
+    """Every query inside reads the database as it was at the first (PostgreSQL, no transaction open yet)."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        yield
+        return
+    with transaction.atomic(), connection.cursor() as cursor:
+        # The transaction's first statement, as PostgreSQL requires.
+        cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        yield
 
 
 def topic_ids() -> list[int]:

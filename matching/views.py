@@ -23,7 +23,7 @@ from sco_portal.errors import DomainError
 IN_SECTION = "in-section"
 
 
-def _staff_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def _for_staff(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """The visitor is sent to the portal's login; a signed-in person who is not staff is told why not (the admin's
     decorator sent officers to the admin's login page instead, as if they had not signed in)."""
 
@@ -31,7 +31,7 @@ def _staff_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
     @functools.wraps(view)
     def staff_view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not request.user.is_staff:
-            raise PermissionDenied(_("Only staff can recompute the suggestions of every city."))
+            raise PermissionDenied(_("Only staff can start or stop the full recompute of suggestions."))
         return view(request, *args, **kwargs)
 
     return staff_view
@@ -78,7 +78,7 @@ def undo(request: HttpRequest, pk: int, candidate_pk: int) -> HttpResponse:
     return redirect(city.get_absolute_url() + "#suggestions")
 
 
-@_staff_only
+@_for_staff
 def recompute(request: HttpRequest) -> HttpResponse:
     """Staff start a full recompute and watch its progress (the page refreshes itself while it runs)."""
     if request.method == "POST":
@@ -102,7 +102,7 @@ def recompute(request: HttpRequest) -> HttpResponse:
     return render(request, "matching/recompute.html", {"run": run, "in_progress": in_progress})
 
 
-@_staff_only
+@_for_staff
 @require_POST
 def stop(request: HttpRequest, run_id: int) -> HttpResponse:
     run = get_object_or_404(RecomputeRun, pk=run_id)

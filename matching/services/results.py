@@ -51,6 +51,8 @@ def no_cycle_collection() -> Iterator[None]:
 
 
 def with_reasons(table: CityTable, found: scoring.TopArrays, topics: Sequence[int]) -> BlockResult:
+    """The ranked candidates of a block's cities as they are stored: by city id, each candidate with its score
+    and components (every feature's value, and the reasons as codes with their numbers)."""
     found_reasons = reasons.codes_block(table, found, topics)
     # Ids of the block's cities and candidates only: the whole table's, made a list for each block, cost
     # seconds with 100,000 cities.
@@ -98,6 +100,7 @@ RankedRow = tuple[int, int, float, int, dict[str, Any]]
 
 
 def ranked_rows(results: BlockResult) -> list[RankedRow]:
+    """One row per suggestion, ranked from 1 within its city."""
     return [
         (city, candidate, score, rank, components)
         for city, ranked in results
@@ -115,9 +118,6 @@ def insert_rows(model: type[Suggestion | StagedSuggestion], rows: list[RankedRow
     return len(rows)
 
 
-BACKSLASH = "\\"
-
-
 def _copy_rows(model: type[Suggestion | StagedSuggestion], rows: list[RankedRow], same: dict[str, Any]) -> None:
     """Many rows at once through PostgreSQL's COPY: one statement instead of one INSERT per 2,000 rows, and no
     Python model instance per row. The caller's transaction covers it like any write.
@@ -126,13 +126,13 @@ def _copy_rows(model: type[Suggestion | StagedSuggestion], rows: list[RankedRow]
     (a fifth of the standard library's time: 81,020 rows took 3 s with json.dumps): its JSON holds no raw tab or
     line break (JSON escapes them), only backslashes. repr() of a float round-trips exactly; the column is jsonb,
     so the JSON's spacing and its way of writing a number do not matter."""
+    # The columns every row shares: numbers and moments, nothing COPY would read as an escape.
     fixed = "".join(
         "\t" + (value.isoformat() if isinstance(value, datetime.datetime) else str(value)) for value in same.values()
     )
     buffer = io.StringIO(
         "".join(
-            f"{city}\t{candidate}\t{score!r}\t{rank}\t"
-            f"{orjson.dumps(components).decode().replace(BACKSLASH, BACKSLASH * 2)}{fixed}\n"
+            f"{city}\t{candidate}\t{score!r}\t{rank}\t{_copy_json(components)}{fixed}\n"
             for city, candidate, score, rank, components in rows
         )
     )
@@ -141,6 +141,11 @@ def _copy_rows(model: type[Suggestion | StagedSuggestion], rows: list[RankedRow]
     columns = ", ".join(connection.ops.quote_name(name) for name in (*RANKED_COLUMNS, *same))
     with connection.cursor() as cursor:
         cursor.cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN", buffer)
+
+
+def _copy_json(components: dict[str, Any]) -> str:
+    """The components as JSON for COPY's text format: its backslashes doubled (NumPy's numbers taken as numbers)."""
+    return orjson.dumps(components, option=orjson.OPT_SERIALIZE_NUMPY).decode().replace("\\", "\\\\")
 
 
 def lock_suggestions() -> None:
@@ -152,9 +157,9 @@ def lock_suggestions() -> None:
     lock_table("matching_suggestion")
 
 
-def lock_table(name: str, *, mode: str = "SHARE ROW EXCLUSIVE") -> None:
-    """Until the transaction ends, no other transaction writes this table or takes this lock; readers pass (but
-    for ACCESS EXCLUSIVE, which holds them too). On PostgreSQL only: SQLite lets one transaction write at a time."""
+def lock_table(name: str) -> None:
+    """Until the transaction ends, no other transaction writes this table or takes this lock; readers pass.
+    On PostgreSQL only: SQLite lets one transaction write at a time anyway."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(f"LOCK TABLE {connection.ops.quote_name(name)} IN {mode} MODE")
+            cursor.execute(f"LOCK TABLE {connection.ops.quote_name(name)} IN SHARE ROW EXCLUSIVE MODE")

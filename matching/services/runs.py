@@ -9,7 +9,7 @@ import datetime
 import numpy as np
 from celery.exceptions import BackendError
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
@@ -184,14 +184,28 @@ def clear_staged_rows() -> None:
 
     On PostgreSQL, with no other run open, the table is emptied at once (TRUNCATE: a second, against deleting
     81,020 rows one by one, and no dead rows left for vacuum). The table is locked first, so that no block of a
-    run opened meanwhile has staged rows that the check missed: such a block waits for the commit."""
-    if connection.vendor == "postgresql":
-        lock_table("matching_stagedsuggestion", mode="ACCESS EXCLUSIVE")
-        if not RecomputeRun.objects.filter(status__in=RecomputeRun.OPEN).exists():
-            with connection.cursor() as cursor:
-                cursor.execute('TRUNCATE "matching_stagedsuggestion"')
-            return
+    run opened meanwhile has staged rows that the check missed: such a block waits for the commit. The lock is
+    taken only if it is free at once (NOWAIT): the swap holds the suggestions' lock, and waiting behind a reader
+    of this table (a report, a dump) would hold every city's recompute back; the rows are deleted instead."""
+    if (
+        connection.vendor == "postgresql"
+        and _staged_table_locked_at_once()
+        and not RecomputeRun.objects.filter(status__in=RecomputeRun.OPEN).exists()
+    ):
+        with connection.cursor() as cursor:
+            cursor.execute('TRUNCATE "matching_stagedsuggestion"')
+        return
     StagedSuggestion.objects.filter(run__status__in=RecomputeRun.CLOSED).delete()
+
+
+def _staged_table_locked_at_once() -> bool:
+    try:
+        # A savepoint: a lock refused aborts only it, not the swap's transaction.
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute('LOCK TABLE "matching_stagedsuggestion" IN ACCESS EXCLUSIVE MODE NOWAIT')
+    except OperationalError:
+        return False
+    return True
 
 
 # A full recompute still queued or running after this long will not finish (the chord's callback was lost with

@@ -202,7 +202,7 @@ def test_the_recompute_page_is_for_staff_only(world: dict[str, Any], officer: Us
     # A signed-in officer is told why, not sent to the admin's login as if not signed in; a visitor signs in.
     response = login(officer).get("/matching/recompute/")
     assert response.status_code == 403
-    assert "Only staff can recompute the suggestions of every city." in response.content.decode()
+    assert "Only staff can start or stop the full recompute of suggestions." in response.content.decode()
     response = Client().get("/matching/recompute/")
     assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
 
