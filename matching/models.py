@@ -86,7 +86,7 @@ class RecomputeRun(models.Model):
     """One full recompute: blocks of cities scored by a Celery group, then swapped in by the chord's callback.
 
     queued → running → done | failed (a block failed for good, the chord could not be queued, or the run was
-    still open after services.STALE_RUN_AFTER). Progress is the share of its blocks finished.
+    still open after matching.services.runs.STALE_RUN_AFTER). Progress is the share of its blocks finished.
     """
 
     class Status(models.TextChoices):

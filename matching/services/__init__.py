@@ -8,27 +8,24 @@ but for the cities recomputed on their own after their block read the inputs.
 
 results.py ranks a block and writes rows; one_city.py recomputes one city; runs.py is
 the full recompute; officers.py is what officers do with suggestions, and the weekly
-e-mail. The rest of the portal calls the names below.
+e-mail. The rest of the portal calls the names below; constants and helpers stay in their
+modules (a test patches them there, where they are looked up).
 """
 
-from matching.services.officers import can_act_for, dismiss_candidate, send_weekly_suggestions, undo_dismissal, week_of
+from matching.services.officers import can_act_for, dismiss_candidate, send_weekly_suggestions, undo_dismissal
 from matching.services.one_city import (
-    FULL_RECOMPUTE_ABOVE,
-    enqueue_city_recompute,
     recompute_city,
     schedule_city_recompute,
     suggestions_in_own_country,
     sweep_pending_recomputes,
 )
-from matching.services.results import BlockResult, lock_suggestions, rank_rows, write_suggestions
+from matching.services.results import lock_suggestions, rank_rows, write_suggestions
 from matching.services.runs import (
-    STALE_RUN_AFTER,
     block_ranges,
     close_stale_runs,
     compute_block,
     create_run,
     fail_run,
-    matching_queue,
     request_full_recompute,
     run_under_way,
     start_full_recompute,
@@ -37,19 +34,14 @@ from matching.services.runs import (
 )
 
 __all__ = [
-    "FULL_RECOMPUTE_ABOVE",
-    "STALE_RUN_AFTER",
-    "BlockResult",
     "block_ranges",
     "can_act_for",
     "close_stale_runs",
     "compute_block",
     "create_run",
     "dismiss_candidate",
-    "enqueue_city_recompute",
     "fail_run",
     "lock_suggestions",
-    "matching_queue",
     "rank_rows",
     "recompute_city",
     "request_full_recompute",
@@ -62,6 +54,5 @@ __all__ = [
     "swap_suggestions",
     "sweep_pending_recomputes",
     "undo_dismissal",
-    "week_of",
     "write_suggestions",
 ]
