@@ -108,6 +108,15 @@ both_regional_centres, 0.489 with it; one pair is 0.002):
   it 0.2 to 0.5 in every fold, yet it finds no more pairs: 12 of the 444 pairs are both within 30 km of the sea
   (7.3 expected of the same cities paired at random; Shanghai, Qingdao and Dalian with St Petersburg and
   Vladivostok, mostly found already), and the bonus draws India's 768 coastal towns into the coastal cities' lists.
+- On 2026-11-29, later (main on seeds 1 to 4: 0.489, 0.471, 0.482, 0.455; mean 0.474): the slightly positive single
+  features above taken together, the partners' sizes, sqrt(degree_i) + sqrt(degree_j) and the cities near i
+  partnering with j's country (s = 1,000 km): 0.487, 0.464, 0.486, 0.441 (mean 0.470); with similar elevation too,
+  0.487, 0.459, 0.484, 0.443 (0.468). The fit gave the partners' sizes 0.25 to 0.46 and the cities near i 0.12 to 0.21,
+  taken mostly from common_partners and country_pair, and the square roots about 0: gains of a pair or two on one seed
+  do not add up. Where the hidden pairs rank (seed 1) by country pair: Belarus and Russia 101 of 151 in the top 10, 23
+  in 11 to 20; China and Russia 37 of 115, 17 in 11 to 20, 39 beyond 50th. A Russian town without partners (most of
+  them) ranks Belarus's most partnered towns of its size first, whichever it twinned with; a Chinese city without
+  partners ranks Russia's regional seats alike: what the data say of such a pair is the same for its many neighbours.
 """
 
 from __future__ import annotations
