@@ -8,7 +8,8 @@ It migrates that database and loads what is missing (reference data, GeoNames ci
 data/sco_twinnings.csv), then prints:
 - the full recompute's compute time (every city scored and ranked, reasons included; no database),
 - the full recompute end to end (the Celery chord run in process: loading, blocks, the swap's writes),
-- one city's recompute (compute only, and with loading the inputs and writing its rows),
+- one city's recompute (compute only, and with loading the inputs and writing its rows), then the other
+  cities' lists it can change,
 - the peak memory of each (NumPy's allocations, traced), and the process's peak resident size;
 - the same compute for 100,000 synthetic cities (targets: 60 s, under 4 GiB), by one worker process and by
   two (the Celery group's blocks shared between them, as two workers share them);
@@ -191,7 +192,7 @@ def main() -> None:
     from django.db import connection
 
     from cities.models import City
-    from matching import services
+    from matching import scoring, services
     from matching.inputs import load_table
     from matching.models import Suggestion
     from partnerships.models import Agreement
@@ -246,6 +247,15 @@ def main() -> None:
         timings.append(time.perf_counter() - started)
     print(
         f"one city's recompute, with loading the inputs and writing: median {statistics.median(timings) * 1000:.0f} ms"
+    )
+    timings = []
+    for _repeat in range(5):
+        started = time.perf_counter()
+        written = services.recompute_lists_it_reaches(city_id=city.pk)
+        timings.append(time.perf_counter() - started)
+    print(
+        f"then the other cities' lists it can change (those listing it, those whose k-th score it reaches): "
+        f"median {statistics.median(timings) * 1000:.0f} ms for {written // scoring.TOP_K} cities ({written} rows)"
     )
 
     print(f"process peak resident size so far: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")

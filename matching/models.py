@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cities.models import City
+from matching.scoring import TOP_K
 
 
 class Suggestion(models.Model):
@@ -35,6 +36,13 @@ class Suggestion(models.Model):
             models.UniqueConstraint(fields=["city", "candidate"], name="one_suggestion_per_candidate"),
             models.CheckConstraint(condition=~Q(city=models.F("candidate")), name="suggestion_two_cities"),
             models.CheckConstraint(condition=Q(rank__gte=1), name="suggestion_rank_from_one"),
+        ]
+        indexes = [
+            # Each city's first and k-th score, read by every city's recompute (which other lists its change
+            # reaches: matching/services/one_city.py) from the index alone, not from the rows and their reasons.
+            models.Index(
+                fields=["rank", "city", "score"], condition=Q(rank__in=(1, TOP_K)), name="suggestion_first_and_last"
+            ),
         ]
 
     def __str__(self) -> str:

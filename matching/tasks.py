@@ -22,8 +22,11 @@ SAFE = {
 
 @shared_task(soft_time_limit=50, time_limit=60, **SAFE)
 def recompute_city(city_id: int) -> int:
-    """One city's suggestions, enqueued on commit when its profile, agreements or practices change."""
-    return services.recompute_city(city_id=city_id)
+    """One city's suggestions, enqueued on commit when its profile, agreements or practices change; then, its own
+    list written, those of the other cities whose lists the change can alter. Returns the city's own count."""
+    count = services.recompute_city(city_id=city_id)
+    services.recompute_lists_it_reaches(city_id=city_id)
+    return count
 
 
 @shared_task(soft_time_limit=50, time_limit=60, **SAFE)

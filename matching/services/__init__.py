@@ -2,9 +2,10 @@
 
 The rules: a city's suggestions are replaced all together in one transaction, and
 the same inputs give the same rows; a change to a city's profile, agreements or
-practices recomputes that city after the commit, once for a burst of changes; a
-full recompute is a chord of block tasks whose callback swaps every result in at once,
-but for the cities recomputed on their own after their block read the inputs.
+practices recomputes that city after the commit, once for a burst of changes, and then
+the other cities whose lists the change can alter; a full recompute is a chord of block
+tasks whose callback swaps every result in at once, but for the cities recomputed on
+their own after their block read the inputs.
 
 results.py ranks a block and writes rows; one_city.py recomputes one city; runs.py is
 the full recompute; officers.py is what officers do with suggestions, and the weekly
@@ -15,6 +16,7 @@ modules (a test patches them there, where they are looked up).
 from matching.services.officers import can_act_for, dismiss_candidate, send_weekly_suggestions, undo_dismissal
 from matching.services.one_city import (
     recompute_city,
+    recompute_lists_it_reaches,
     schedule_city_recompute,
     suggestions_in_own_country,
     sweep_pending_recomputes,
@@ -44,6 +46,7 @@ __all__ = [
     "lock_suggestions",
     "rank_rows",
     "recompute_city",
+    "recompute_lists_it_reaches",
     "request_full_recompute",
     "run_under_way",
     "schedule_city_recompute",

@@ -1,6 +1,6 @@
 """One city's suggestions: recomputed after a change to its profile, practices or agreements (once for a burst
-of changes, claimed by a PendingRecompute row and swept again if its task was lost), and the same-country
-suggestions an officer may ask for.
+of changes, claimed by a PendingRecompute row and swept again if its task was lost), then the other cities'
+lists that the change can alter; and the same-country suggestions an officer may ask for.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import logging
 from collections.abc import Collection
 
 import numpy as np
+import numpy.typing as npt
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -20,8 +21,10 @@ from cities.models import City
 from matching import scoring
 from matching.inputs import load_table_unless_unchanged, topic_ids
 from matching.models import PendingRecompute, Suggestion
+from matching.pruning import SCORE_MARGIN
 from matching.services.results import no_cycle_collection, rank_rows, with_reasons, write_suggestions
 from matching.services.runs import matching_queue, start_full_recompute
+from matching.table import CityTable
 from sco_portal.celery import PUBLISH_RETRY_POLICY
 from sco_portal.errors import DomainError
 
@@ -47,6 +50,53 @@ def recompute_city(*, city_id: int) -> int:
     results = rank_rows(table, np.array([table.position[city_id]]), topic_ids())
     with transaction.atomic():
         return write_suggestions(results, read_at=read_at)
+
+
+def recompute_lists_it_reaches(*, city_id: int) -> int:
+    """After a city's own recompute: the suggestions of the other cities whose lists its change can alter
+    (lists_it_may_change()), recomputed and replaced in one transaction; returns how many rows were written."""
+    read_at = timezone.now()
+    table = load_table_unless_unchanged()
+    if city_id not in table.position:
+        return 0
+    rows = lists_it_may_change(table, table.position[city_id])
+    topics = topic_ids()
+    results = [
+        ranked
+        for start, stop in scoring.blocks(len(rows), scoring.block_size_for(len(table)))
+        for ranked in rank_rows(table, rows[start:stop], topics)
+    ]
+    with transaction.atomic():
+        return write_suggestions(results, read_at=read_at)
+
+
+def lists_it_may_change(table: CityTable, row: int) -> npt.NDArray[np.int64]:
+    """Positions of the other cities whose stored suggestions a change to this city can change: those that list
+    it now, and those whose last stored score (their k-th best; any score, where they hold fewer than k) its
+    score with them now reaches. Cities not computed yet are left to the full recompute.
+
+    A change to a city's needs, expertise or practices changes the scores of its own pairs only: with these
+    cities recomputed beside it, every list is the one a full recompute gives (Kazan publishes a practice on
+    waste management, and Bishkek, which needs it, finds Kazan in its suggestions at once). A few more may be
+    recomputed for nothing (a city that dismissed it, or has an agreement with it). An agreement changes more
+    than its two cities' pairs (partners in common, the countries' and regions' counts of other pairs): what
+    it changes beyond these lists waits for the weekly full recompute."""
+    cutoff = np.full(len(table), np.nan)  # NaN: not computed yet, reached by no score
+    stored = Suggestion.objects.filter(rank__in=(1, scoring.TOP_K)).values_list("city_id", "rank", "score")
+    for other, rank, score in stored.iterator(chunk_size=10_000):
+        position = table.position.get(other)
+        if position is None:
+            continue
+        if rank == scoring.TOP_K:
+            cutoff[position] = score
+        elif np.isnan(cutoff[position]):
+            cutoff[position] = -np.inf
+    score = np.round(scoring.score_block(table, np.array([row]))[0], scoring.SCORE_DECIMALS)
+    reached = (table.country != table.country[row]) & (score >= cutoff - SCORE_MARGIN)
+    listing = Suggestion.objects.filter(candidate_id=int(table.ids[row])).values_list("city_id", flat=True)
+    reached[[table.position[other] for other in listing if other in table.position]] = True
+    reached[row] = False
+    return np.flatnonzero(reached)
 
 
 def suggestions_in_own_country(*, city: City) -> list[Suggestion]:

@@ -27,8 +27,9 @@ from matching.models import Dismissal, PendingRecompute, RecomputeRun, StagedSug
 from matching.services import results
 from notifications.models import Message
 from partnerships import services as agreement_services
+from practices import services as practice_services
 from sco_portal.celery import app as celery_app
-from tests.factories import CityFactory, PracticeFactory, UserFactory
+from tests.factories import CityFactory, CountryFactory, PracticeFactory, TopicFactory, UserFactory
 from tests.notifications.conftest import database_url
 
 pytestmark = pytest.mark.django_db
@@ -434,6 +435,76 @@ def test_a_change_to_a_citys_needs_changes_its_suggestions_after_commit_without_
     assert not PendingRecompute.objects.exists()
 
 
+@pytest.fixture
+def thirty_six_towns() -> list[City]:
+    """Nine towns in each of four countries, of random sizes and places: every town has more than k candidates."""
+    rng = np.random.default_rng(7)
+    countries = [CountryFactory.create(code=code) for code in ("KZ", "KG", "UZ", "RU")]
+    return [
+        CityFactory.create(
+            name=f"Town {number}",
+            country=countries[number % len(countries)],
+            population=int(rng.integers(20_000, 2_000_000)),
+            latitude=float(rng.uniform(35, 55)),
+            longitude=float(rng.uniform(50, 90)),
+        )
+        for number in range(36)
+    ]
+
+
+def test_a_change_to_a_citys_profile_recomputes_the_other_lists_it_reaches_as_a_full_recompute_would(
+    thirty_six_towns: list[City], django_capture_on_commit_callbacks: Any
+) -> None:
+    """Town 0 gains expertise that eleven towns need, then loses it: after each commit, every list is the one a
+    full recompute gives, though only Town 0 changed, and the lists it does not reach are left as they were."""
+    topic = TopicFactory.create(slug="waste", name="Waste management")
+    changed, *others = thirty_six_towns
+    for town in others[:11]:
+        town.needs.add(topic)
+    services.start_full_recompute()
+    runs = RecomputeRun.objects.count()
+    for expertise, offered in (([topic], True), ([], False)):
+        before = rows()
+        computed = dict(Suggestion.objects.values_list("city_id", "computed_at").distinct())
+        with django_capture_on_commit_callbacks(execute=True):
+            city_services.save_city_profile(city=changed, needs=[], expertise=expertise)
+        assert RecomputeRun.objects.count() == runs
+        after = rows()
+        lists = {city for city, _rank, _candidate, _score in set(after) ^ set(before)}
+        assert lists - {changed.pk}, "no other city's list changed"
+        untouched = [
+            city for city, at in Suggestion.objects.values_list("city_id", "computed_at") if at == computed[city]
+        ]
+        assert untouched, "every city was recomputed"
+        # Towns that need the topic are offered Town 0 for it, and once it is gone, no longer.
+        listing = Suggestion.objects.filter(candidate=changed).values_list("components", flat=True)
+        assert any(reason["code"] == "needs" for row in listing for reason in row["reasons"]) is offered
+        services.start_full_recompute()
+        runs += 1
+        assert rows() == after
+
+
+def test_a_practice_published_reaches_the_lists_of_the_cities_that_need_its_topic(
+    thirty_six_towns: list[City], coordinator: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    """Town 0 (Kazakhstan) publishes a practice on a topic eleven towns need: they are offered Town 0 for it at
+    once, the practice counted in the reason, as the weekly full recompute would offer it."""
+    topic = TopicFactory.create(slug="waste", name="Waste management")
+    author, *others = thirty_six_towns
+    for town in others[:11]:
+        town.needs.add(topic)
+    services.start_full_recompute()
+    practice = PracticeFactory.create(city=author, status="submitted", topics=[topic])
+    with django_capture_on_commit_callbacks(execute=True):
+        practice_services.make_move(practice=practice, move="publish", by=coordinator)
+    listing = Suggestion.objects.filter(candidate=author).values_list("components", flat=True)
+    offered = [reason for row in listing for reason in row["reasons"] if reason["code"] == "needs"]
+    assert offered and all(reason["practices"] == 1 for reason in offered)
+    after = rows()
+    services.start_full_recompute()
+    assert rows() == after
+
+
 def test_a_city_recomputed_during_a_full_recompute_keeps_its_newer_suggestions_at_the_swap(
     world: dict[str, Any], settings: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
@@ -454,10 +525,14 @@ def test_a_city_recomputed_during_a_full_recompute_keeps_its_newer_suggestions_a
     newer = rows(almaty)
     assert newer[0][2] == samarkand.pk  # Almaty now needs what Samarkand offers
     assert [row for row in staged if row[0] == almaty.pk] != [row[::2] for row in newer]
+    # The cities whose lists Almaty's change reaches were recomputed with it (here every city: each holds fewer
+    # than k), after their blocks read the inputs too.
+    before_the_swap = rows()
     services.swap_suggestions(run_id=run.pk)
     assert rows(almaty) == newer
-    others = [(city, candidate) for city, _rank, candidate, _score in rows() if city != almaty.pk]
-    assert others == [row for row in staged if row[0] != almaty.pk]
+    assert rows() == before_the_swap
+    services.start_full_recompute()
+    assert rows() == before_the_swap
 
 
 def test_a_citys_recompute_that_read_before_a_change_and_finished_last_keeps_the_newer_rows(

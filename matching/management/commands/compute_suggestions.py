@@ -12,7 +12,10 @@ from matching.inputs import load_table
 
 
 class Command(BaseCommand):
-    help = "Compute partner suggestions for every city (in this process, block by block), or for one with --city."
+    help = (
+        "Compute partner suggestions for every city (in this process, block by block), or for one with --city "
+        "(and the other cities whose lists it can change)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--city", type=int, help="Only this city (its id).")
@@ -22,7 +25,10 @@ class Command(BaseCommand):
             if not City.objects.filter(pk=city).exists():
                 raise CommandError(f"There is no city with id {city}.")
             count = services.recompute_city(city_id=city)
-            self.stdout.write(f"{count} suggestions for city {city}.")
+            others = services.recompute_lists_it_reaches(city_id=city)
+            self.stdout.write(
+                f"{count} suggestions for city {city}; {others} for the other cities whose lists it can change."
+            )
             return
         table = load_table()
         # The same blocks, staging and swap as the Celery chord, run here one after the other (a run that
