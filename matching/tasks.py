@@ -22,11 +22,18 @@ SAFE = {
 
 @shared_task(soft_time_limit=50, time_limit=60, **SAFE)
 def recompute_city(city_id: int) -> int:
-    """One city's suggestions, enqueued on commit when its profile, agreements or practices change; then, its own
-    list written, those of the other cities whose lists the change can alter. Returns the city's own count."""
+    """One city's suggestions, enqueued on commit when its profile, agreements or practices change; its own list
+    written, the next task recomputes the other cities' lists that the change can alter."""
     count = services.recompute_city(city_id=city_id)
-    services.recompute_lists_it_reaches(city_id=city_id)
+    services.enqueue_lists_it_reaches(city_id)
     return count
+
+
+@shared_task(soft_time_limit=50, time_limit=60, **SAFE)
+def recompute_lists_it_reaches(city_id: int) -> int:
+    """After a city's recompute: the other cities' lists its change can alter (a thousand for a city many lists
+    name: a second or so)."""
+    return services.recompute_lists_it_reaches(city_id=city_id)
 
 
 @shared_task(soft_time_limit=50, time_limit=60, **SAFE)

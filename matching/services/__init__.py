@@ -15,6 +15,7 @@ modules (a test patches them there, where they are looked up).
 
 from matching.services.officers import can_act_for, dismiss_candidate, send_weekly_suggestions, undo_dismissal
 from matching.services.one_city import (
+    enqueue_lists_it_reaches,
     recompute_city,
     recompute_lists_it_reaches,
     schedule_city_recompute,
@@ -42,6 +43,7 @@ __all__ = [
     "compute_block",
     "create_run",
     "dismiss_candidate",
+    "enqueue_lists_it_reaches",
     "fail_run",
     "lock_suggestions",
     "rank_rows",

@@ -5,15 +5,16 @@ lists that the change can alter; and the same-country suggestions an officer may
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import functools
 import logging
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Iterator
 
 import numpy as np
 import numpy.typing as npt
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
@@ -34,6 +35,10 @@ logger = logging.getLogger(__name__)
 FULL_RECOMPUTE_ABOVE = 50
 
 
+# The key of the PostgreSQL advisory lock that lets one city's recompute, or one step after it, run at a time.
+RECOMPUTE_LOCK = 0x5C0_0001
+
+
 def recompute_city(*, city_id: int) -> int:
     """Recompute one city's suggestions now and replace them in one transaction; returns how many.
 
@@ -41,25 +46,27 @@ def recompute_city(*, city_id: int) -> int:
     committed after this point makes a new claim and a new task, so none is missed.
     """
     PendingRecompute.objects.filter(city_id=city_id).delete()
+    with one_recompute_at_a_time():
+        return _recompute(city_id, lambda table, row: np.array([row]))
+
+
+def recompute_lists_it_reaches(*, city_id: int) -> int:
+    """After a city's own recompute: the suggestions of the other cities whose lists its change can alter
+    (cities_whose_lists_it_may_change()), recomputed and replaced in one transaction; returns how many rows."""
+    with one_recompute_at_a_time():
+        return _recompute(city_id, cities_whose_lists_it_may_change)
+
+
+def _recompute(city_id: int, positions: Callable[[CityTable, int], npt.NDArray[np.int64]]) -> int:
+    """The suggestions of the cities at `positions(table, the city's row)`, ranked block by block and written in
+    one transaction; none if the city is gone. Returns how many rows were written."""
     read_at = timezone.now()
     # Loading every city again (a few hundred thousand values) costs ten times the computation: the table
     # is kept while a digest of its inputs, computed by the database, stays the same.
     table = load_table_unless_unchanged()
     if city_id not in table.position:
         return 0
-    results = rank_rows(table, np.array([table.position[city_id]]), topic_ids())
-    with transaction.atomic():
-        return write_suggestions(results, read_at=read_at)
-
-
-def recompute_lists_it_reaches(*, city_id: int) -> int:
-    """After a city's own recompute: the suggestions of the other cities whose lists its change can alter
-    (lists_it_may_change()), recomputed and replaced in one transaction; returns how many rows were written."""
-    read_at = timezone.now()
-    table = load_table_unless_unchanged()
-    if city_id not in table.position:
-        return 0
-    rows = lists_it_may_change(table, table.position[city_id])
+    rows = positions(table, table.position[city_id])
     topics = topic_ids()
     results = [
         ranked
@@ -70,19 +77,40 @@ def recompute_lists_it_reaches(*, city_id: int) -> int:
         return write_suggestions(results, read_at=read_at)
 
 
-def lists_it_may_change(table: CityTable, row: int) -> npt.NDArray[np.int64]:
+@contextlib.contextmanager
+def one_recompute_at_a_time() -> Iterator[None]:
+    """One city's recompute, or the step after it, at a time (on PostgreSQL: an advisory lock held from reading the
+    inputs to the commit). Which lists a change reaches is judged against the lists stored: a recompute that
+    read the inputs before the change and writes after the judgement would leave a list without the change
+    until the weekly recompute. SQLite, the embedded default, runs the tasks one after the other anyway."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [RECOMPUTE_LOCK])
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [RECOMPUTE_LOCK])
+
+
+def cities_whose_lists_it_may_change(table: CityTable, row: int) -> npt.NDArray[np.int64]:
     """Positions of the other cities whose stored suggestions a change to this city can change: those that list
-    it now, and those whose last stored score (their k-th best; any score, where they hold fewer than k) its
-    score with them now reaches. Cities not computed yet are left to the full recompute.
+    it now, and those whose last stored score (their k-th best; any score, where they hold fewer than k, as a
+    candidate the city could not have before, its agreement with it ended, would enter) its score with them now
+    reaches. Cities not computed yet are left to the full recompute.
 
     A change to a city's needs, expertise or practices changes the scores of its own pairs only: with these
-    cities recomputed beside it, every list is the one a full recompute gives (Kazan publishes a practice on
-    waste management, and Bishkek, which needs it, finds Kazan in its suggestions at once). A few more may be
-    recomputed for nothing (a city that dismissed it, or has an agreement with it). An agreement changes more
-    than its two cities' pairs (partners in common, the countries' and regions' counts of other pairs): what
-    it changes beyond these lists waits for the weekly full recompute."""
+    cities recomputed beside it, every list is the one a full recompute gives, where the lists stored were so
+    before (Kazan publishes a practice on waste management, and Bishkek, which needs it, finds Kazan in its
+    suggestions at once). A few more may be recomputed for nothing (a city that dismissed it, or has an
+    agreement with it). An agreement changes more than its two cities' pairs (partners in common, the
+    countries' and regions' counts of other pairs): what it changes beyond these lists waits for the weekly
+    full recompute."""
     cutoff = np.full(len(table), np.nan)  # NaN: not computed yet, reached by no score
-    stored = Suggestion.objects.filter(rank__in=(1, scoring.TOP_K)).values_list("city_id", "rank", "score")
+    # order_by(): without the model's ordering (by city name, through a join), read from the index alone.
+    stored = Suggestion.objects.filter(rank__in=(1, scoring.TOP_K)).order_by().values_list("city_id", "rank", "score")
     for other, rank, score in stored.iterator(chunk_size=10_000):
         position = table.position.get(other)
         if position is None:
@@ -93,10 +121,25 @@ def lists_it_may_change(table: CityTable, row: int) -> npt.NDArray[np.int64]:
             cutoff[position] = -np.inf
     score = np.round(scoring.score_block(table, np.array([row]))[0], scoring.SCORE_DECIMALS)
     reached = (table.country != table.country[row]) & (score >= cutoff - SCORE_MARGIN)
-    listing = Suggestion.objects.filter(candidate_id=int(table.ids[row])).values_list("city_id", flat=True)
+    listing = Suggestion.objects.filter(candidate_id=int(table.ids[row])).order_by().values_list("city_id", flat=True)
     reached[[table.position[other] for other in listing if other in table.position]] = True
     reached[row] = False
     return np.flatnonzero(reached)
+
+
+def enqueue_lists_it_reaches(city_id: int) -> None:
+    """Enqueue the step after a city's recompute (its own task: its own time and retries). With the broker
+    unreachable, those lists wait for the weekly full recompute."""
+    from matching import tasks
+
+    try:
+        tasks.recompute_lists_it_reaches.apply_async(
+            args=[city_id], retry_policy=PUBLISH_RETRY_POLICY, **matching_queue()
+        )
+    except (BrokerError, OSError) as error:
+        logger.warning(
+            "Broker unreachable, the lists city %s's change reaches wait for the weekly run: %s", city_id, error
+        )
 
 
 def suggestions_in_own_country(*, city: City) -> list[Suggestion]:
