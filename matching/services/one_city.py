@@ -97,9 +97,9 @@ def one_recompute_at_a_time() -> Iterator[None]:
 
 def cities_whose_lists_it_may_change(table: CityTable, row: int) -> npt.NDArray[np.int64]:
     """Positions of the other cities whose stored suggestions a change to this city can change: those that list
-    it now, and those whose last stored score (their k-th best; any score, where they hold fewer than k, as a
-    candidate the city could not have before, its agreement with it ended, would enter) its score with them now
-    reaches. Cities not computed yet are left to the full recompute.
+    it now, and those whose k-th best stored score its score with them now reaches (any score, where they hold
+    fewer than k: a candidate newly allowed, its agreement with them ended, enters such a list at once). Cities
+    not computed yet are left to the full recompute.
 
     A change to a city's needs, expertise or practices changes the scores of its own pairs only: with these
     cities recomputed beside it, every list is the one a full recompute gives, where the lists stored were so
