@@ -28,10 +28,16 @@ from practices.models import (
 from sco_portal.content_languages import LANGUAGE_CHOICES, portal_language
 from sco_portal.text import CleanTextSerializerMixin
 
+
+def _format_of(field: Any) -> serializers.DecimalField:
+    """A formatter for a model's decimal column, as the model's DRF field formats it (its width and places)."""
+    return serializers.DecimalField(max_digits=field.max_digits, decimal_places=field.decimal_places)
+
+
 # Formatters for the written-out representation below, formatting as the model's DRF fields do;
 # shared because they keep no state.
-COST_FORMAT = serializers.DecimalField(max_digits=16, decimal_places=2)
-MEASURE_FORMAT = serializers.DecimalField(max_digits=20, decimal_places=4)
+COST_FORMAT = _format_of(Practice._meta.get_field("cost"))
+MEASURE_FORMAT = _format_of(PracticeIndicator._meta.get_field("achieved"))
 MOMENT_FORMAT = serializers.DateTimeField()
 
 

@@ -59,7 +59,7 @@ def recompute_lists_it_reaches(*, city_id: int) -> int:
 
 def _recompute(city_id: int, positions: Callable[[CityTable, int], npt.NDArray[np.int64]]) -> int:
     """The suggestions of the cities at `positions(table, the city's row)`, ranked block by block and written in
-    one transaction; none if the city is gone. Returns how many rows were written."""
+    one transaction; none if the city is gone or no position is given. Returns how many rows were written."""
     read_at = timezone.now()
     # Loading every city again (a few hundred thousand values) costs ten times the computation: the table
     # is kept while a digest of its inputs, computed by the database, stays the same.
@@ -67,6 +67,8 @@ def _recompute(city_id: int, positions: Callable[[CityTable, int], npt.NDArray[n
     if city_id not in table.position:
         return 0
     rows = positions(table, table.position[city_id])
+    if not len(rows):
+        return 0  # nothing to write: the suggestions' lock is not taken (it waits behind a swap)
     topics = topic_ids()
     results = [
         ranked
