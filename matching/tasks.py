@@ -59,8 +59,11 @@ def compute_block(*, run_id: int, number: int, start: int, stop: int) -> int:
 
 @shared_task(base=RecomputeTask, soft_time_limit=240, time_limit=300, **SAFE)
 def swap_suggestions(_block_counts: list[int], *, run_id: int) -> int:
-    """The chord's callback: every block's staged suggestions swapped in, in one transaction."""
-    return services.swap_suggestions(run_id=run_id)
+    """The chord's callback: every block's staged suggestions swapped in, in one transaction, then the table tidied
+    for its readers."""
+    count = services.swap_suggestions(run_id=run_id)
+    services.vacuum_suggestions()
+    return count
 
 
 @shared_task(soft_time_limit=50, time_limit=60, **SAFE)

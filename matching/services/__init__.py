@@ -34,6 +34,7 @@ from matching.services.runs import (
     start_full_recompute,
     stop_run,
     swap_suggestions,
+    vacuum_suggestions,
 )
 
 __all__ = [
@@ -59,5 +60,6 @@ __all__ = [
     "swap_suggestions",
     "sweep_pending_recomputes",
     "undo_dismissal",
+    "vacuum_suggestions",
     "write_suggestions",
 ]
