@@ -17,6 +17,7 @@ from cities.models import City
 from matching import services
 from matching.models import RecomputeRun
 from sco_portal.errors import DomainError
+from sco_portal.form_actions import login_then_back_to_the_form
 
 # A message with this tag is shown by the part of the page it concerns (here the suggestions, where the redirect
 # lands), not at the top of the page, out of view (templates/base.html leaves it out).
@@ -47,7 +48,13 @@ def _pair(request: HttpRequest, pk: int, candidate_pk: int) -> tuple[City, City]
     return city, candidate
 
 
-@login_required
+def _back_to_suggestions(request: HttpRequest, city: City) -> HttpResponse:
+    """The suggestions the button was pressed in: of other countries, or of the city's own (?same_country=1)."""
+    own_country = "?same_country=1" if request.POST.get("same_country") == "1" else ""
+    return redirect(city.get_absolute_url() + own_country + "#suggestions")
+
+
+@login_then_back_to_the_form
 @require_POST
 def dismiss(request: HttpRequest, pk: int, candidate_pk: int) -> HttpResponse:
     city, candidate = _pair(request, pk, candidate_pk)
@@ -62,10 +69,10 @@ def dismiss(request: HttpRequest, pk: int, candidate_pk: int) -> HttpResponse:
             % {"candidate": candidate.display_name, "city": city.display_name},
             extra_tags=IN_SECTION,
         )
-    return redirect(city.get_absolute_url() + "#suggestions")
+    return _back_to_suggestions(request, city)
 
 
-@login_required
+@login_then_back_to_the_form
 @require_POST
 def undo(request: HttpRequest, pk: int, candidate_pk: int) -> HttpResponse:
     city, candidate = _pair(request, pk, candidate_pk)
@@ -75,7 +82,7 @@ def undo(request: HttpRequest, pk: int, candidate_pk: int) -> HttpResponse:
         _("%(candidate)s may be suggested again.") % {"candidate": candidate.display_name},
         extra_tags=IN_SECTION,
     )
-    return redirect(city.get_absolute_url() + "#suggestions")
+    return _back_to_suggestions(request, city)
 
 
 @_for_staff
@@ -102,6 +109,7 @@ def recompute(request: HttpRequest) -> HttpResponse:
     return render(request, "matching/recompute.html", {"run": run, "in_progress": in_progress})
 
 
+@login_then_back_to_the_form
 @_for_staff
 @require_POST
 def stop(request: HttpRequest, run_id: int) -> HttpResponse:

@@ -14,6 +14,7 @@ from notifications import events
 from notifications.forms import PreferenceForm
 from notifications.models import Message, Preference
 from notifications.services import retry_failed_messages, save_preferences
+from sco_portal.form_actions import login_then_back_to_the_form
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -60,7 +61,7 @@ def outbox(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
+@login_then_back_to_the_form
 @require_POST
 def retry(request: HttpRequest) -> HttpResponse:
     _staff_only(request)

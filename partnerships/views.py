@@ -20,6 +20,7 @@ from partnerships.models import Agreement, AgreementQuerySet
 from sco_portal import uploads
 from sco_portal.content_languages import LANGUAGE_CHOICES, language_name
 from sco_portal.errors import DomainError, NotPermittedError
+from sco_portal.form_actions import login_then_back_to_the_form
 from sco_portal.paging import paged_list_context
 
 AGREEMENTS_PER_PAGE = 30
@@ -213,7 +214,7 @@ def agreement_move(request: HttpRequest, pk: int, move: str) -> HttpResponse:
     return redirect(agreement)
 
 
-@login_required
+@login_then_back_to_the_form
 @require_POST
 def activity_create(request: HttpRequest, pk: int) -> HttpResponse:
     agreement = get_object_or_404(_visible(request), pk=pk)

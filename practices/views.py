@@ -19,6 +19,7 @@ from practices.models import LibraryExport, Practice, PracticeAttachment, Practi
 from sco_portal import uploads
 from sco_portal.content_languages import LANGUAGE_CHOICES, language_name
 from sco_portal.errors import DomainError, NotPermittedError
+from sco_portal.form_actions import login_then_back_to_the_form
 from sco_portal.paging import paged_list_context
 
 PRACTICES_PER_PAGE = 20
@@ -231,7 +232,7 @@ def practice_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return _save(request, get_object_or_404(_visible(request), pk=pk))
 
 
-@login_required
+@login_then_back_to_the_form
 @require_POST
 def practice_move(request: HttpRequest, pk: int, move: str) -> HttpResponse:
     practice = get_object_or_404(_visible(request), pk=pk)
@@ -287,7 +288,7 @@ def similar_practices(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"results": results})
 
 
-@login_required
+@login_then_back_to_the_form
 @require_POST
 def export_start(request: HttpRequest) -> HttpResponse:
     """Ask for the whole published library as a file; its page shows the progress."""

@@ -332,8 +332,13 @@ def test_cities_of_the_own_country_are_suggested_only_when_asked(computed: dict[
     assert "Suggest cities of Kazakhstan instead" in page and "Shymkent" not in page[page.index('id="suggestions"') :]
     page = client.get(f"/cities/{almaty.pk}/", {"same_country": "1"}).content.decode()
     assert "Suggest cities of other countries" in page and "Shymkent" in page[page.index('id="suggestions"') :]
-    client.post(f"/matching/{almaty.pk}/dismiss/{shymkent.pk}/")
+    # The buttons of that list bring the officer back to it (a walk-through landed on the foreign list instead).
+    assert '<input type="hidden" name="same_country" value="1">' in page
+    response = client.post(f"/matching/{almaty.pk}/dismiss/{shymkent.pk}/", {"same_country": "1"})
+    assert response["Location"] == f"/cities/{almaty.pk}/?same_country=1#suggestions"
     assert shymkent.pk not in [item["candidate"]["id"] for item in APIClient().get(url, {"same_country": "1"}).json()]
+    response = client.post(f"/matching/{almaty.pk}/undo/{shymkent.pk}/", {"same_country": "1"})
+    assert response["Location"] == f"/cities/{almaty.pk}/?same_country=1#suggestions"
 
 
 def test_a_same_country_value_that_is_no_yes_or_no_is_a_400_naming_it(computed: dict[str, Any]) -> None:
