@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
 import yaml
+from django.db import connections, transaction
+from django.db.utils import ConnectionHandler
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -19,6 +22,7 @@ print(json.dumps({
     "debug": s.DEBUG,
     "engine": s.DATABASES["default"]["ENGINE"],
     "db_name": str(s.DATABASES["default"]["NAME"]),
+    "db_options": s.DATABASES["default"].get("OPTIONS", {}),
     "broker": s.CELERY_BROKER_URL,
     "eager": s.CELERY_TASK_ALWAYS_EAGER,
     "email": s.EMAIL_BACKEND,
@@ -53,6 +57,56 @@ def test_no_environment_is_the_embedded_mode() -> None:
     assert embedded["db_name"].endswith("db.sqlite3")
     assert embedded["eager"] is True
     assert embedded["email"] == "django.core.mail.backends.console.EmailBackend"
+
+
+def test_in_the_embedded_mode_writes_at_once_wait_for_each_other_rather_than_fail(
+    tmp_path: Path, django_db_blocker: Any
+) -> None:
+    """Two requests that write at once on SQLite (three "Not interested" pressed together in a walk-through: one in
+    three was a 500, "database is locked"): one that began by reading, then writes after the other has written,
+    waits its turn instead of failing."""
+    options = read({})["db_options"]
+    handler = ConnectionHandler(
+        {
+            alias: {"ENGINE": "django.db.backends.sqlite3", "NAME": str(tmp_path / "db.sqlite3"), "OPTIONS": options}
+            for alias in ("default", "first", "second")
+        }
+    )
+    with django_db_blocker.unblock(), handler["first"].cursor() as cursor:
+        cursor.execute("CREATE TABLE note (text varchar(10))")
+    first_has_read, second_wrote = threading.Event(), threading.Event()
+    failures: list[BaseException] = []
+
+    def write(alias: str, mine: threading.Event, other: threading.Event) -> None:
+        connections[alias] = handler[alias]  # this thread's connection under that name
+        try:
+            with transaction.atomic(using=alias), connections[alias].cursor() as cursor:
+                cursor.execute("SELECT count(*) FROM note")
+                mine.set()
+                other.wait(timeout=2)  # the second writes while the first has read (or, locked out, waits)
+                cursor.execute("INSERT INTO note VALUES (%s)", [alias])
+        except BaseException as error:  # reported to the test's thread
+            failures.append(error)
+        finally:
+            mine.set()
+            connections[alias].close()
+
+    with django_db_blocker.unblock():
+        threads = [
+            threading.Thread(target=write, args=("first", first_has_read, second_wrote)),
+            threading.Thread(target=write, args=("second", second_wrote, first_has_read)),
+        ]
+        threads[0].start()
+        first_has_read.wait(timeout=5)
+        threads[1].start()
+        for thread in threads:
+            thread.join(timeout=30)
+        with handler["first"].cursor() as cursor:
+            cursor.execute("SELECT text FROM note ORDER BY text")
+            written = [text for (text,) in cursor.fetchall()]
+        handler["first"].close()
+    assert not failures, failures
+    assert written == ["first", "second"]
 
 
 def test_environment_selects_postgresql_redis_and_smtp() -> None:
