@@ -12,6 +12,7 @@ from cities.models import City
 from matching import services
 from matching.models import Suggestion
 from matching.serializers import SuggestionSerializer
+from sco_portal.content_languages import READER_LANGUAGE, ReaderLanguageView
 
 
 class SuggestionsQuery(serializers.Serializer):
@@ -25,9 +26,9 @@ class SuggestionsQuery(serializers.Serializer):
 
 @extend_schema(
     summary="A city's suggested partners, best first, with the reasons for each",
-    parameters=[SuggestionsQuery],
+    parameters=[SuggestionsQuery, READER_LANGUAGE],
 )
-class CitySuggestionsView(generics.ListAPIView[Suggestion]):
+class CitySuggestionsView(ReaderLanguageView, generics.ListAPIView[Suggestion]):
     """A city's ranked partner suggestions: candidate, score, rank, reasons (codes with numbers, sentences)."""
 
     serializer_class = SuggestionSerializer

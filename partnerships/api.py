@@ -4,9 +4,8 @@ from typing import Any, cast
 
 from django.db.models import QuerySet
 from django.http import FileResponse
-from django.utils import translation
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import SAFE_METHODS, IsAuthenticated
@@ -29,17 +28,8 @@ from partnerships.serializers import (
     TranslationSerializer,
 )
 from sco_portal import uploads
-from sco_portal.content_languages import portal_language
+from sco_portal.content_languages import READER_LANGUAGE, ReaderLanguageView
 from sco_portal.move_actions import move_action
-
-READER_LANGUAGE = OpenApiParameter(
-    "lang",
-    location=OpenApiParameter.QUERY,
-    required=False,
-    enum=["en", "ru", "zh-hans"],
-    description="The language to show titles and summaries in, where translated; "
-    "without it, the `Accept-Language` header decides.",
-)
 
 
 def _person(request: Request) -> User:
@@ -55,6 +45,7 @@ class AgreementViewSet(
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
+    ReaderLanguageView,
     viewsets.GenericViewSet,
 ):
     """Sister-city and friendship-city agreements, scoped to what the person may see.
@@ -69,14 +60,6 @@ class AgreementViewSet(
     # Actions whose answer may be 409: the agreement's status (or an open agreement of the same
     # pair) does not allow it. Read by the schema (sco_portal/schema.py).
     conflict_actions = {"create", "partial_update", "activities", *map(str, permissions.MOVE_PERMISSIONS)}
-
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        super().initial(request, *args, **kwargs)
-        # `?lang=` outranks `Accept-Language` (which LocaleMiddleware has applied); the answer's
-        # Content-Language then names the language used.
-        if language := portal_language(request.query_params.get("lang")):
-            translation.activate(language)
-            request._request.LANGUAGE_CODE = language
 
     def get_permissions(self) -> list[Any]:
         if self.request.method in SAFE_METHODS:

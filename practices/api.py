@@ -13,7 +13,6 @@ from typing import Any, cast
 from django.db.models import QuerySet
 from django.http import FileResponse, HttpResponseBase, HttpResponseNotModified, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
-from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
@@ -46,7 +45,7 @@ from practices.serializers import (
     with_relations,
 )
 from sco_portal import uploads
-from sco_portal.content_languages import portal_language
+from sco_portal.content_languages import ReaderLanguageView
 from sco_portal.move_actions import move_action
 
 ETAG_ACTIONS = frozenset({"list", "retrieve", "deleted"})
@@ -93,6 +92,7 @@ def _matches(header: str, etag: str) -> bool:
 class PracticeViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
+    ReaderLanguageView,
     viewsets.GenericViewSet,
 ):
     """Practices: published ones for everyone (API keys included); a person also sees the drafts they may see.
@@ -118,13 +118,6 @@ class PracticeViewSet(
         "attachment",
         *map(str, permissions.MOVE_PERMISSIONS),
     }
-
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        super().initial(request, *args, **kwargs)
-        # `?lang=` outranks `Accept-Language` (which LocaleMiddleware has applied), as for agreements.
-        if language := portal_language(request.query_params.get("lang")):
-            translation.activate(language)
-            request._request.LANGUAGE_CODE = language
 
     def get_permissions(self) -> list[Any]:
         if self.request.method in SAFE_METHODS:

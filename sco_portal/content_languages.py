@@ -17,6 +17,9 @@ from django.conf import settings
 from django.db import models
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework.request import Request
+from rest_framework.views import APIView
 
 LANGUAGE_CHOICES = settings.LANGUAGES
 
@@ -29,6 +32,29 @@ def portal_language(code: str | None) -> str | None:
         return translation.get_supported_language_variant(code.strip().lower())
     except LookupError:
         return None
+
+
+# An API's `?lang=`, documented on the operations that take it (their texts: titles and summaries where translated,
+# the reasons of a partner suggestion).
+READER_LANGUAGE = OpenApiParameter(
+    "lang",
+    location=OpenApiParameter.QUERY,
+    required=False,
+    enum=["en", "ru", "zh-hans"],
+    description="The language to show the answer's texts in (titles and summaries where translated, reasons); "
+    "without it, the signed-in person's language or else the `Accept-Language` header decides.",
+)
+
+
+class ReaderLanguageView(APIView):
+    """An API view whose `?lang=` outranks the language LocaleMiddleware chose (the person's, or Accept-Language):
+    the answer's Content-Language then names the language used. Agreements, practices and partner suggestions."""
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        if language := portal_language(request.query_params.get("lang")):
+            translation.activate(language)
+            request._request.LANGUAGE_CODE = language
 
 
 def language_name(code: str) -> str:

@@ -124,6 +124,21 @@ def test_the_api_answers_reasons_in_the_requested_language(computed: dict[str, A
     assert "км" in distance["text"]
 
 
+def test_the_apis_lang_parameter_outranks_the_header_and_the_persons_language(
+    computed: dict[str, Any], officer: User
+) -> None:
+    # As for agreements and practices: a walk-through found this endpoint answering in English to ?lang=zh-hans.
+    url = f"/api/v1/cities/{computed['cities']['Almaty'].pk}/suggestions/"
+    officer.language = "ru"
+    officer.save(update_fields=["language"])
+    client = APIClient()
+    client.force_login(officer)
+    for asker in (APIClient(), client):
+        response = asker.get(url, {"lang": "zh-hans"}, HTTP_ACCEPT_LANGUAGE="ru")
+        distance = next(reason for reason in response.json()[0]["reasons"] if reason["code"] == "distance")
+        assert "公里" in distance["text"] and response["Content-Language"] == "zh-hans"
+
+
 def test_the_api_answers_404_for_an_unknown_city(db: None) -> None:
     assert APIClient().get("/api/v1/cities/999999/suggestions/").status_code == 404
 
