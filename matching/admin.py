@@ -30,12 +30,12 @@ class DismissalAdmin(admin.ModelAdmin):
 
     def delete_model(self, request: HttpRequest, obj: Dismissal) -> None:
         super().delete_model(request, obj)
-        services.schedule_city_recompute([obj.city_id])
+        services.schedule_city_recompute([obj.city_id], own_list_only=True)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Dismissal]) -> None:
         city_ids = set(queryset.values_list("city_id", flat=True))
         super().delete_queryset(request, queryset)
-        services.schedule_city_recompute(city_ids)
+        services.schedule_city_recompute(city_ids, own_list_only=True)
 
 
 @admin.register(RecomputeRun)

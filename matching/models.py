@@ -75,12 +75,15 @@ class PendingRecompute(models.Model):
     """A city whose suggestions wait to be recomputed; the row is the claim that coalesces a burst of changes.
 
     The first change creates the row and enqueues one task; later changes find the
-    row and enqueue nothing. The task deletes the row before it reads anything, so a
-    change committed after that creates a new row and a new task.
+    row (locked until they commit) and enqueue nothing. The task deletes the row before it
+    reads anything, so a change committed after that creates a new row and a new task.
     """
 
     city = models.OneToOneField(City, on_delete=models.CASCADE, related_name="+", primary_key=True)
     requested_at = models.DateTimeField(default=timezone.now)
+    # Whether the changes claimed can alter other cities' lists, which are then recomputed after the city's own:
+    # not while every change claimed is "Not interested" or its undo, which alter the city's own list only.
+    reaches_other_lists = models.BooleanField(default=True)
 
     class Meta:
         verbose_name = _("pending recompute")

@@ -21,6 +21,7 @@ from matching.services.one_city import (
     schedule_city_recompute,
     suggestions_in_own_country,
     sweep_pending_recomputes,
+    take_claim,
 )
 from matching.services.results import lock_suggestions, rank_rows, write_suggestions
 from matching.services.runs import (
@@ -59,6 +60,7 @@ __all__ = [
     "suggestions_in_own_country",
     "swap_suggestions",
     "sweep_pending_recomputes",
+    "take_claim",
     "undo_dismissal",
     "vacuum_suggestions",
     "write_suggestions",

@@ -34,7 +34,7 @@ def dismiss_candidate(*, city: City, candidate: City, by: User) -> Dismissal:
         raise DomainError(reasons.same_city())
     dismissal, _created = Dismissal.objects.get_or_create(city=city, candidate=candidate, defaults={"dismissed_by": by})
     Suggestion.objects.filter(city=city, candidate=candidate).delete()
-    schedule_city_recompute([city.pk])
+    schedule_city_recompute([city.pk], own_list_only=True)
     return dismissal
 
 
@@ -45,7 +45,7 @@ def undo_dismissal(*, city: City, candidate: City, by: User) -> None:
         raise NotPermittedError(reasons.not_your_city(city))
     deleted, _by_model = Dismissal.objects.filter(city=city, candidate=candidate).delete()
     if deleted:
-        schedule_city_recompute([city.pk])
+        schedule_city_recompute([city.pk], own_list_only=True)
 
 
 # -- the weekly e-mail ----------------------------------------------------------------------------

@@ -39,13 +39,24 @@ FULL_RECOMPUTE_ABOVE = 50
 RECOMPUTE_LOCK = 0x5C0_0001
 
 
-def recompute_city(*, city_id: int) -> int:
-    """Recompute one city's suggestions now and replace them in one transaction; returns how many.
+def take_claim(city_id: int) -> bool:
+    """The city's pending claim deleted, as its task begins and before it reads anything: a change committed after
+    this makes a new claim and a new task, so none is missed (one under way holds the claim's row until it commits,
+    and this waits for it). Returns whether the changes claimed can alter other cities' lists (yes without a claim:
+    a task run twice, or by hand, does not know what changed)."""
+    with transaction.atomic():
+        claimed = list(
+            PendingRecompute.objects.select_for_update()
+            .filter(city_id=city_id)
+            .values_list("reaches_other_lists", flat=True)
+        )
+        PendingRecompute.objects.filter(city_id=city_id).delete()
+    return any(claimed) or not claimed
 
-    Deletes the city's pending claim first, before reading anything: a change
-    committed after this point makes a new claim and a new task, so none is missed.
-    """
-    PendingRecompute.objects.filter(city_id=city_id).delete()
+
+def recompute_city(*, city_id: int) -> int:
+    """Recompute one city's suggestions now and replace them in one transaction; returns how many. The task that
+    acts on a claim takes it first (take_claim())."""
     with one_recompute_at_a_time():
         return _recompute(city_id, lambda table, row: np.array([row]))
 
@@ -175,8 +186,9 @@ def suggestions_in_own_country(*, city: City) -> list[Suggestion]:
     ]
 
 
-def schedule_city_recompute(city_ids: Collection[int]) -> None:
-    """Recompute these cities after the current transaction commits, once for a burst of changes.
+def schedule_city_recompute(city_ids: Collection[int], *, own_list_only: bool = False) -> None:
+    """Recompute these cities after the current transaction commits, once for a burst of changes; then the other
+    cities' lists the change can alter, unless it alters the cities' own lists only ("Not interested" and its undo).
 
     The PendingRecompute row is the claim: only the change that creates it enqueues
     a task, after a short countdown that lets the rest of a burst arrive. Many
@@ -186,19 +198,26 @@ def schedule_city_recompute(city_ids: Collection[int]) -> None:
     if len(city_ids) > FULL_RECOMPUTE_ABOVE:
         transaction.on_commit(functools.partial(_recompute_all_after, list(city_ids)))
         return
-    created = _claim(city_ids)
+    created = _claim(city_ids, own_list_only=own_list_only)
     countdown = getattr(settings, "MATCHING_RECOMPUTE_COUNTDOWN", 5)
     for row in created:
         transaction.on_commit(functools.partial(enqueue_city_recompute, row.city_id, countdown=countdown))
 
 
-def _claim(city_ids: Collection[int]) -> list[PendingRecompute]:
-    """A PendingRecompute row for each city that has none yet; returns those created."""
-    existing = set(PendingRecompute.objects.filter(city_id__in=city_ids).values_list("city_id", flat=True))
-    new = [city_id for city_id in city_ids if city_id not in existing]
-    return PendingRecompute.objects.bulk_create(
-        [PendingRecompute(city_id=city_id) for city_id in new], ignore_conflicts=True
-    )
+def _claim(city_ids: Collection[int], *, own_list_only: bool = False) -> list[PendingRecompute]:
+    """A PendingRecompute row for each city that has none yet; returns those created. The rows already there are
+    locked until the change commits (their task waits to take them, and so reads the change), and say whether
+    the changes can alter other cities' lists."""
+    with transaction.atomic():  # the change's own, or one of its own after an import's commit
+        existing = PendingRecompute.objects.filter(city_id__in=city_ids)
+        found = set(existing.select_for_update().order_by("city_id").values_list("city_id", flat=True))
+        if not own_list_only:
+            existing.filter(reaches_other_lists=False).update(reaches_other_lists=True)
+        new = [city_id for city_id in city_ids if city_id not in found]
+        return PendingRecompute.objects.bulk_create(
+            [PendingRecompute(city_id=city_id, reaches_other_lists=not own_list_only) for city_id in new],
+            ignore_conflicts=True,
+        )
 
 
 def _recompute_all_after(city_ids: list[int]) -> None:
