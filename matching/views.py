@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from cities.models import City
 from matching import services
-from matching.models import RecomputeRun
+from matching.models import RecomputeRun, Suggestion
 from sco_portal.errors import DomainError
 from sco_portal.form_actions import login_then_back_to_the_form
 
@@ -106,7 +106,9 @@ def recompute(request: HttpRequest) -> HttpResponse:
     under_way = services.run_under_way()
     run = under_way or RecomputeRun.objects.first()
     in_progress = under_way is not None
-    return render(request, "matching/recompute.html", {"run": run, "in_progress": in_progress})
+    # Beside the rows the run wrote, those stored now: a city recomputed on its own during the run kept its own.
+    stored = Suggestion.objects.count() if run is not None and run.status == RecomputeRun.Status.DONE else None
+    return render(request, "matching/recompute.html", {"run": run, "in_progress": in_progress, "stored": stored})
 
 
 @login_then_back_to_the_form
