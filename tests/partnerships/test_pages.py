@@ -46,6 +46,15 @@ def test_proposing_to_an_already_partnered_city_leads_to_the_agreement_they_have
     assert Agreement.objects.count() == 1
 
 
+def test_proposing_a_partnership_to_the_officers_own_city_is_refused_before_the_form(
+    officer: User, almaty_city: City
+) -> None:
+    # A walk-through opened "Almaty (Kazakhstan) – Almaty (Kazakhstan)", refused only once filled in and saved.
+    response = login(officer).get(f"/agreements/new/{almaty_city.pk}/", follow=True)
+    assert response.redirect_chain == [(almaty_city.get_absolute_url(), 302)]
+    assert "An agreement needs two different cities." in response.content.decode()
+
+
 def test_only_officers_propose_partnerships(coordinator: User, bishkek_city: City) -> None:
     assert login(coordinator).get(f"/agreements/new/{bishkek_city.pk}/").status_code == 403
 
