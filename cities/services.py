@@ -60,14 +60,13 @@ class CityImportReport:
 
 @transaction.atomic
 def _country_names(code: str) -> tuple[str, str, str]:
-    """The English name from pycountry (ISO 3166); Russian and Chinese from Unicode CLDR (through babel).
-
-    CLDR names are the ones people write ("Россия", not the official "Российская Федерация").
-    """
+    """The names in English, Russian and Chinese from Unicode CLDR (through babel), the code checked against ISO 3166
+    (pycountry). CLDR names are the ones people write ("Russia" and "Россия", not the official "Russian Federation"
+    and "Российская Федерация"); pycountry's name stands in where CLDR has none in English."""
     record = pycountry.countries.get(alpha_2=code)
     if record is None:
         raise ReferenceDataError(_("%(code)s is not an ISO 3166 country code.") % {"code": code})
-    english = getattr(record, "common_name", None) or record.name
+    english = Locale.parse("en").territories.get(code) or getattr(record, "common_name", None) or record.name
     russian, chinese = (Locale.parse(locale).territories.get(code, "") for locale in NAME_LANGUAGES.values())
     return english, russian, chinese
 

@@ -180,8 +180,25 @@ def test_country_names_are_the_ones_people_write(reference_data: None) -> None:
     from cities.models import Country
 
     russia = Country.objects.get(code="RU")
-    assert (russia.name_ru, russia.name_zh) == ("Россия", "俄罗斯")
+    assert (russia.name, russia.name_ru, russia.name_zh) == ("Russia", "Россия", "俄罗斯")
     assert Country.objects.get(code="KH").name_zh == "柬埔寨"
+
+
+def test_the_english_names_migration_replaces_pycountrys_but_not_a_coordinators(db: None) -> None:
+    import importlib
+
+    from django.apps import apps
+
+    from cities.models import Country
+
+    migration = importlib.import_module("cities.migrations.0007_country_english_names_from_cldr")
+    Country.objects.create(code="RU", name="Russian Federation", name_ru="Россия", name_zh="俄罗斯")
+    Country.objects.create(code="CN", name="People's China", name_ru="Китай", name_zh="中国")
+
+    migration.use_cldr_english_names(apps, None)
+
+    assert Country.objects.get(code="RU").name == "Russia"
+    assert Country.objects.get(code="CN").name == "People's China"  # the edited name stays
 
 
 def test_the_migration_replaces_pycountrys_names_but_not_a_coordinators(db: None) -> None:
