@@ -197,13 +197,21 @@ def _in_reader_language(names: Sequence[str] | None) -> str:
     return english
 
 
+def _topic_in_sentence(name: str) -> str:
+    """A topic's name inside an English sentence: "Bishkek needs waste management", not "Waste management" (an
+    acronym, "ICT", stays). Other languages keep the name: the Russian sentence quotes it, Chinese has no case."""
+    if (get_language() or "en").startswith("en") and name[1:2].islower():
+        return name[0].lower() + name[1:]
+    return name
+
+
 def sentence(reason: dict[str, Any], city: City, candidate: City, topic_names: dict[int, str]) -> str:
     """One reason as a sentence in the active language."""
     code = reason.get("code")
     names = {"city": city.display_name, "candidate": candidate.display_name}
     if code in ("needs", "offers"):
         asker, giver = (city, candidate) if code == "needs" else (candidate, city)
-        topic = topic_names.get(reason["topic"], "?")
+        topic = _topic_in_sentence(topic_names.get(reason["topic"], "?"))
         values = {
             "asker": asker.display_name,
             "giver": giver.display_name,

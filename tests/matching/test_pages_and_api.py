@@ -325,6 +325,22 @@ def test_similar_size_names_each_population_in_its_own_unit(
 
 
 @pytest.mark.parametrize(
+    ("language", "topic", "text"),
+    [
+        ("en", "Waste management", "Bishkek needs waste management; Kazan has published 3 practices on it"),
+        ("en", "ICT", "Bishkek needs ICT; Kazan has published 3 practices on it"),
+        ("ru", "Обращение с отходами", "Бишкек: нужна помощь по теме «Обращение с отходами»; город Казань"),
+    ],
+)
+def test_a_topic_reads_as_part_of_the_sentence(language: str, topic: str, text: str) -> None:
+    # A walk-through read "Bishkek needs Waste management".
+    reason = {"code": "needs", "topic": 1, "practices": 3, "expertise": False}
+    with translation.override(language):
+        city, candidate = City(name="Bishkek", name_ru="Бишкек"), City(name="Kazan", name_ru="Казань")
+        assert reasons.sentence(reason, city, candidate, {1: topic}).startswith(text)
+
+
+@pytest.mark.parametrize(
     ("language", "text"),
     [
         ("en", "their countries share a border, and the two are less than 500 km apart"),
