@@ -62,11 +62,14 @@ class CityImportReport:
 def _country_names(code: str) -> tuple[str, str, str]:
     """The names in English, Russian and Chinese from Unicode CLDR (through babel), the code checked against ISO 3166
     (pycountry). CLDR names are the ones people write ("Russia" and "Россия", not the official "Russian Federation"
-    and "Российская Федерация"); pycountry's name stands in where CLDR has none in English."""
+    and "Российская Федерация"). ISO's name (pycountry's) stands in where CLDR's English one has none, or a
+    parenthesis: "Myanmar (Burma)" read "Yangon (Myanmar (Burma))" beside a city."""
     record = pycountry.countries.get(alpha_2=code)
     if record is None:
         raise ReferenceDataError(_("%(code)s is not an ISO 3166 country code.") % {"code": code})
-    english = Locale.parse("en").territories.get(code) or getattr(record, "common_name", None) or record.name
+    english = Locale.parse("en").territories.get(code, "")
+    if not english or "(" in english:
+        english = getattr(record, "common_name", None) or record.name
     russian, chinese = (Locale.parse(locale).territories.get(code, "") for locale in NAME_LANGUAGES.values())
     return english, russian, chinese
 

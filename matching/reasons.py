@@ -198,9 +198,10 @@ def _in_reader_language(names: Sequence[str] | None) -> str:
 
 
 def _topic_in_sentence(name: str) -> str:
-    """A topic's name inside an English sentence: "Bishkek needs waste management", not "Waste management" (an
-    acronym, "ICT", stays). Other languages keep the name: the Russian sentence quotes it, Chinese has no case."""
-    if (get_language() or "en").startswith("en") and name[1:2].islower():
+    """A topic's name inside an English sentence: "Bishkek needs waste management", not "Waste management". A name
+    with another capital ("ICT", "Silk Road heritage") stays as it is. Other languages keep the name: the Russian
+    sentence quotes it, Chinese has no case."""
+    if (get_language() or "en").startswith("en") and name[1:2].islower() and name[1:] == name[1:].lower():
         return name[0].lower() + name[1:]
     return name
 

@@ -25,7 +25,7 @@ def recompute_city(city_id: int) -> int:
     """One city's suggestions, enqueued on commit when its profile, agreements or practices change, or its officers
     dismiss a candidate; its own list written, the next task recomputes the other cities' lists that the change can
     alter (none for a dismissal)."""
-    reaches_other_lists = services.take_claim(city_id)
+    reaches_other_lists = services.take_claim(city_id=city_id)
     count = services.recompute_city(city_id=city_id)
     if reaches_other_lists:
         services.enqueue_lists_it_reaches(city_id)

@@ -76,7 +76,7 @@ def _check_pair_is_free(initiator: City, partner: City) -> None:
         raise ConflictError(pair_taken_message(taken))
 
 
-def check_two_cities(initiator: City, partner: City) -> None:
+def check_two_cities(*, initiator: City, partner: City) -> None:
     """An agreement joins two different cities (asked before the form, and again at the draft)."""
     if initiator.pk == partner.pk:
         raise DomainError(_("An agreement needs two different cities."))
@@ -99,7 +99,7 @@ def create_draft(
     """An officer drafts an agreement for their own city with another city that it has no open agreement with."""
     if not permissions.can_create_for(by, initiator):
         raise NotPermittedError(_("Only the officers of %(city)s can draft its agreements.") % {"city": initiator})
-    check_two_cities(initiator, partner)
+    check_two_cities(initiator=initiator, partner=partner)
     if start_date and end_date and end_date < start_date:
         raise DomainError(_("The term cannot end before it starts."))
     _check_pair_is_free(initiator, partner)

@@ -121,7 +121,7 @@ def agreement_create(request: HttpRequest, partner_pk: int) -> HttpResponse:
     if initiator is None or not permissions.can_create_for(request.user, initiator):
         raise PermissionDenied(_("Only municipal officers can propose partnerships for their city."))
     try:
-        services.check_two_cities(initiator, partner)
+        services.check_two_cities(initiator=initiator, partner=partner)
     except DomainError as error:  # the officer's own city: said now, not after the form is filled in
         messages.error(request, error.message)
         return redirect(partner)

@@ -99,9 +99,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # transaction takes SQLite's write lock when it begins (IMMEDIATE) and waits for it up to 20 s. Begun as a
     # reader, a transaction that then writes is refused at once ("database is locked", a 500) while another
     # writes: three "Not interested" at once failed one in three. WAL lets pages be read during a write.
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"transaction_mode": "IMMEDIATE", "timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
-    )
+    for option, value in {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL;",
+    }.items():
+        DATABASES["default"].setdefault("OPTIONS", {}).setdefault(option, value)  # DATABASE_URL's ?timeout= wins
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

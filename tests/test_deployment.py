@@ -109,6 +109,11 @@ def test_in_the_embedded_mode_writes_at_once_wait_for_each_other_rather_than_fai
     assert written == ["first", "second"]
 
 
+def test_a_sqlite_timeout_in_the_url_is_kept() -> None:
+    options = read({"DATABASE_URL": "sqlite:////tmp/portal.sqlite3?timeout=60"})["db_options"]
+    assert options["timeout"] == 60 and options["transaction_mode"] == "IMMEDIATE"
+
+
 def test_environment_selects_postgresql_redis_and_smtp() -> None:
     production = read(
         {

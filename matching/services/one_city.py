@@ -39,7 +39,7 @@ FULL_RECOMPUTE_ABOVE = 50
 RECOMPUTE_LOCK = 0x5C0_0001
 
 
-def take_claim(city_id: int) -> bool:
+def take_claim(*, city_id: int) -> bool:
     """The city's pending claim deleted, as its task begins and before it reads anything: a change committed after
     this makes a new claim and a new task, so none is missed (one under way holds the claim's row until it commits,
     and this waits for it). Returns whether the changes claimed can alter other cities' lists (yes without a claim:
@@ -205,18 +205,26 @@ def schedule_city_recompute(city_ids: Collection[int], *, own_list_only: bool = 
 
 
 def _claim(city_ids: Collection[int], *, own_list_only: bool = False) -> list[PendingRecompute]:
-    """A PendingRecompute row for each city that has none yet; returns those created. The rows already there are
-    locked until the change commits (their task waits to take them, and so reads the change), and say whether
-    the changes can alter other cities' lists."""
+    """A PendingRecompute row for each city that has none yet; returns those this change inserts (one inserted at
+    the same moment by another change, not committed when this one looked, is among them: the city's task then
+    runs twice, harmlessly). The claims stay locked until the change commits (their task waits to take them, and
+    so reads the change), and say whether the changes can alter other cities' lists."""
     with transaction.atomic():  # the change's own, or one of its own after an import's commit
         existing = PendingRecompute.objects.filter(city_id__in=city_ids)
         found = set(existing.select_for_update().order_by("city_id").values_list("city_id", flat=True))
         if not own_list_only:
             existing.filter(reaches_other_lists=False).update(reaches_other_lists=True)
-        new = [city_id for city_id in city_ids if city_id not in found]
+        new = [
+            PendingRecompute(city_id=city_id, reaches_other_lists=not own_list_only)
+            for city_id in sorted(city_ids)
+            if city_id not in found
+        ]
+        if own_list_only:
+            return PendingRecompute.objects.bulk_create(new, ignore_conflicts=True)
+        # A claim the other change inserted meanwhile (a dismissal's, say) is made to reach the other lists too:
+        # skipped as a conflict, this change's need of them was lost.
         return PendingRecompute.objects.bulk_create(
-            [PendingRecompute(city_id=city_id, reaches_other_lists=not own_list_only) for city_id in new],
-            ignore_conflicts=True,
+            new, update_conflicts=True, unique_fields=["city"], update_fields=["reaches_other_lists"]
         )
 
 

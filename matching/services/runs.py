@@ -184,8 +184,9 @@ def vacuum_suggestions() -> None:
     every row; until autovacuum came by (a minute or more), the dead rows and a visibility map not yet set sent
     readers to the table's pages: the step after Bishkek's recompute, which reads the first and last rows of every
     list from an index, took 1.1 to 1.6 s after a swap, 0.5 to 0.6 s once vacuumed (the directory; the vacuum
-    itself, 1.2 s). VACUUM cannot run in a transaction: inside one (a caller's, a test's), it is left to
-    autovacuum."""
+    itself, 1.2 s, during which a city's recompute waits to write: VACUUM's lock and the suggestions' lock exclude
+    each other, as the swap's did). VACUUM cannot run in a transaction: inside one (a caller's, a test's), it is
+    left to autovacuum."""
     if connection.vendor != "postgresql" or connection.in_atomic_block:
         return
     with connection.cursor() as cursor:

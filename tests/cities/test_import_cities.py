@@ -181,6 +181,7 @@ def test_country_names_are_the_ones_people_write(reference_data: None) -> None:
 
     russia = Country.objects.get(code="RU")
     assert (russia.name, russia.name_ru, russia.name_zh) == ("Russia", "Россия", "俄罗斯")
+    assert Country.objects.get(code="MM").name == "Myanmar"  # not CLDR's "Myanmar (Burma)": "Yangon (Myanmar (Burma))"
     assert Country.objects.get(code="KH").name_zh == "柬埔寨"
 
 
@@ -194,10 +195,12 @@ def test_the_english_names_migration_replaces_pycountrys_but_not_a_coordinators(
     migration = importlib.import_module("cities.migrations.0007_country_english_names_from_cldr")
     Country.objects.create(code="RU", name="Russian Federation", name_ru="Россия", name_zh="俄罗斯")
     Country.objects.create(code="CN", name="People's China", name_ru="Китай", name_zh="中国")
+    Country.objects.create(code="MM", name="Myanmar", name_ru="Мьянма (Бирма)", name_zh="缅甸")
 
     migration.use_cldr_english_names(apps, None)
 
     assert Country.objects.get(code="RU").name == "Russia"
+    assert Country.objects.get(code="MM").name == "Myanmar"
     assert Country.objects.get(code="CN").name == "People's China"  # the edited name stays
 
 

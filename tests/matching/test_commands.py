@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from django.core.management import CommandError, call_command
 
-from matching.models import RecomputeRun, Suggestion
+from matching.models import PendingRecompute, RecomputeRun, Suggestion
 from tests.factories import CityFactory, CountryFactory
 
 pytestmark = pytest.mark.django_db
@@ -22,8 +22,10 @@ def test_compute_suggestions_fills_every_city_and_then_one(world: dict[str, Any]
     almaty = world["cities"]["Almaty"]
     before = list(Suggestion.objects.filter(city=almaty).values_list("rank", "candidate_id", "score"))
     Suggestion.objects.filter(city=almaty).delete()
+    PendingRecompute.objects.create(city=almaty)  # a change's, its task still to come
     call_command("compute_suggestions", "--city", str(almaty.pk), stdout=out)
     assert list(Suggestion.objects.filter(city=almaty).values_list("rank", "candidate_id", "score")) == before
+    assert not PendingRecompute.objects.exists()  # taken: the task would compute the same again
 
 
 def test_compute_suggestions_that_fails_closes_its_run(world: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:

@@ -24,6 +24,7 @@ class Command(BaseCommand):
         if city is not None:
             if not City.objects.filter(pk=city).exists():
                 raise CommandError(f"There is no city with id {city}.")
+            services.take_claim(city_id=city)  # a change's task waiting for it would do the same again
             count = services.recompute_city(city_id=city)
             others = services.recompute_lists_it_reaches(city_id=city)
             self.stdout.write(
@@ -43,4 +44,5 @@ class Command(BaseCommand):
         except BaseException as error:  # Ctrl-C too: the run is closed, not left open for staff to wait on
             services.fail_run(run_id=run.pk, error=f"compute_suggestions: {type(error).__name__}: {error}")
             raise
+        services.vacuum_suggestions()
         self.stdout.write(f"{written} suggestions for {len(table)} cities ({scoring.TOP_K} at most each).")
