@@ -50,14 +50,12 @@ class RequestSizeLimitMiddleware:
 
     @staticmethod
     def _refuse(request: HttpRequest, status: int, message: str) -> HttpResponse:
-        # The body is not read: the connection is closed after the answer, so no unread
-        # bytes are taken for the next request.
+        # The body is not read here. No "Connection: close": an application may not send a hop-by-hop header
+        # (PEP 3333), and runserver's wsgiref turned it into a 500 for the upload it refused. The server deals
+        # with the unread bytes: gunicorn's sync workers close every connection, runserver drains them.
         if request.path_info.startswith("/api/"):
-            response: HttpResponse = JsonResponse({"detail": message}, status=status)
-        else:
-            response = HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
-        response["Connection"] = "close"
-        return response
+            return JsonResponse({"detail": message}, status=status)
+        return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
 
 
 class NumberOutOfRangeMiddleware:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import io
 import json
+import urllib.error
+import urllib.request
 from typing import Any
 
+import pytest
 from django.test import Client
 
 from accounts.models import User
@@ -47,6 +50,23 @@ def test_an_upload_over_10_mb_and_its_margin_answers_413(officer: User, partner_
     refused = post_raw(client, path, "multipart/form-data; boundary=x", 11 * 1024 * 1024 + 1)
     assert refused.status_code == 413
     assert "bytes" in refused.json()["detail"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_under_runserver_an_upload_over_the_limit_is_a_413_with_its_message(live_server: Any) -> None:
+    # live_server is runserver's own WSGI server: it refused the response's "Connection: close" (a hop-by-hop header)
+    # and answered 500, "A server error occurred", to a 12 MB PDF in a walk-through.
+    body = b"x" * (12 * 1024 * 1024)
+    request = urllib.request.Request(
+        f"{live_server.url}/practices/new/",
+        data=body,
+        method="POST",
+        headers={"Content-Type": "multipart/form-data; boundary=x"},
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=30)
+    assert refused.value.code == 413
+    assert b"at most" in refused.value.read()
 
 
 def test_a_page_form_over_the_limit_answers_413(officer: User, partner_officer: User) -> None:
