@@ -12,4 +12,4 @@ class MatchingConfig(AppConfig):
         from matching import services
         from sco_portal import changes
 
-        changes.subscribe(services.schedule_city_recompute)
+        changes.subscribe(services.recompute_changed_cities)

@@ -123,7 +123,8 @@ def create_draft(
     AgreementTransition.objects.create(
         agreement=agreement, move=Agreement.Move.CREATE, to_status=agreement.status, actor=by
     )
-    changes.cities_changed(initiator.pk, partner.pk)
+    # A draft blocks the pair from each other's suggestions, and is on no public record.
+    changes.cities_changed(initiator.pk, partner.pk, between_them_only=True)
     return agreement
 
 
@@ -205,8 +206,20 @@ def make_move(
         transition = getattr(agreement, move)(by=by, comment=comment)
     if transition is not None:
         _notify_move(agreement, transition)
-        changes.cities_changed(agreement.initiator_id, agreement.partner_id)
+        _report_change(agreement, transition)
     return MoveResult(agreement=agreement, transition=transition)
+
+
+def _report_change(agreement: Agreement, transition: AgreementTransition) -> None:
+    """What the rest of the portal reads of an agreement is where it stands: open (not finished) or not, and on the
+    public record (active, expired, terminated) or not. A move that changes neither (a proposal, an acceptance, an
+    approval, a renewal) is not reported: each such move in the embedded mode spent seconds recomputing partner
+    suggestions that it could not change. One that changes only whether it is open concerns the two cities with
+    each other alone."""
+    before, after = transition.from_status, transition.to_status
+    public = (before in Agreement.PUBLIC) != (after in Agreement.PUBLIC)
+    if public or (before in Agreement.FINISHED) != (after in Agreement.FINISHED):
+        changes.cities_changed(agreement.initiator_id, agreement.partner_id, between_them_only=not public)
 
 
 def _sides_to_approve(by: User, agreement: Agreement, country: str | None) -> frozenset[str]:
@@ -294,9 +307,9 @@ def expire_due_agreements(*, among: QuerySet[Agreement] | None = None, today: da
     expired = 0
     for pk in due:
         agreement = Agreement.objects.get(pk=pk)
-        if agreement.expire(today=today) is not None:
+        if (transition := agreement.expire(today=today)) is not None:
             expired += 1
-            changes.cities_changed(agreement.initiator_id, agreement.partner_id)
+            _report_change(agreement, transition)
     return expired
 
 

@@ -8,9 +8,10 @@ An explicit call from a service, not a model signal: `save()` stays free of side
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 
-Listener = Callable[[Collection[int]], None]
+# Called with the cities' ids and `between_them_only=` (see cities_changed()).
+Listener = Callable[..., None]
 _listeners: list[Listener] = []
 
 
@@ -19,10 +20,14 @@ def subscribe(listener: Listener) -> None:
         _listeners.append(listener)
 
 
-def cities_changed(*city_ids: int) -> None:
-    """The profile, agreements or practices of these cities changed (called inside the changing transaction)."""
+def cities_changed(*city_ids: int, between_them_only: bool = False) -> None:
+    """The profile, agreements or practices of these cities changed (called inside the changing transaction).
+
+    `between_them_only`: what changed concerns these cities with each other alone, nothing other cities see of
+    them: an agreement opened or closed between them without entering or leaving the public record (a draft, a
+    proposal withdrawn, a term ended)."""
     ids = sorted({int(city_id) for city_id in city_ids})
     if not ids:
         return
     for listener in _listeners:
-        listener(ids)
+        listener(ids, between_them_only=between_them_only)

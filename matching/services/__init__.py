@@ -16,6 +16,7 @@ modules (a test patches them there, where they are looked up).
 from matching.services.officers import can_act_for, dismiss_candidate, send_weekly_suggestions, undo_dismissal
 from matching.services.one_city import (
     enqueue_lists_it_reaches,
+    recompute_changed_cities,
     recompute_city,
     recompute_lists_it_reaches,
     schedule_city_recompute,
@@ -49,6 +50,7 @@ __all__ = [
     "fail_run",
     "lock_suggestions",
     "rank_rows",
+    "recompute_changed_cities",
     "recompute_city",
     "recompute_lists_it_reaches",
     "request_full_recompute",

@@ -204,6 +204,12 @@ def schedule_city_recompute(city_ids: Collection[int], *, own_list_only: bool = 
         transaction.on_commit(functools.partial(enqueue_city_recompute, row.city_id, countdown=countdown))
 
 
+def recompute_changed_cities(city_ids: Collection[int], *, between_them_only: bool = False) -> None:
+    """What sco_portal.changes reports (matching's listener): the cities recomputed after the commit. What concerns
+    them with each other alone (an agreement opened or closed between them) alters their own lists only."""
+    schedule_city_recompute(city_ids, own_list_only=between_them_only)
+
+
 def _claim(city_ids: Collection[int], *, own_list_only: bool = False) -> list[PendingRecompute]:
     """A PendingRecompute row for each city that has none yet; returns those this change inserts (one inserted at
     the same moment by another change, not committed when this one looked, is among them: the city's task then
