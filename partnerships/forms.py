@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cities.models import Topic
 from partnerships.models import Agreement, AgreementActivity, validate_memorandum
+from sco_portal.errors import DomainError
 from sco_portal.text import CleanTextFormMixin
 
 # The longest texts people may write. The model keeps `summary` and `comment` as unbounded
@@ -51,9 +52,10 @@ class AgreementForm(CleanTextFormMixin, forms.ModelForm):
 
     def clean(self) -> dict[str, object]:
         cleaned = super().clean() or {}
-        start, end = cleaned.get("start_date"), cleaned.get("end_date")
-        if start and end and end < start:
-            self.add_error("end_date", _("The term cannot end before it starts."))
+        try:
+            Agreement.check_term(cleaned.get("start_date"), cleaned.get("end_date"))
+        except DomainError as error:
+            self.add_error("end_date" if cleaned.get("end_date") else "start_date", error.message)
         return cleaned
 
 

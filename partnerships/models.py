@@ -140,6 +140,9 @@ class Agreement(HasTranslations, Workflow["AgreementTransition"]):
     CONFLICT_MESSAGE = _("An agreement that is %(status)s cannot be %(move)s.")
     FINISHED = frozenset({Status.EXPIRED, Status.TERMINATED, Status.DECLINED, Status.REJECTED, Status.WITHDRAWN})
     PUBLIC = frozenset({Status.ACTIVE, Status.EXPIRED, Status.TERMINATED})
+    # The dates an agreement's term may take: sister-city ties began after the Second World War, and no term runs a
+    # century ahead (a walk-through saved a term from 1 January of the year 1 to 9999).
+    TERM_RANGE = (datetime.date(1945, 1, 1), datetime.date(2100, 12, 31))
     IN_PROGRESS = frozenset({Status.PROPOSED, Status.UNDER_REVIEW, Status.APPROVED})
     SIGNED = frozenset({Status.ACTIVE, Status.SUSPENDED, Status.EXPIRED, Status.TERMINATED})
 
@@ -237,6 +240,17 @@ class Agreement(HasTranslations, Workflow["AgreementTransition"]):
         return reverse("partnerships:detail", args=[self.pk])
 
     @classmethod
+    def check_term(cls, start_date: datetime.date | None, end_date: datetime.date | None) -> None:
+        """A term's dates within TERM_RANGE and in order (either may be left open); a DomainError names the fault."""
+        first, last = cls.TERM_RANGE
+        if any(day is not None and not first <= day <= last for day in (start_date, end_date)):
+            raise DomainError(
+                gettext("A term's dates lie between %(first)s and %(last)s.") % {"first": first.year, "last": last.year}
+            )
+        if start_date and end_date and end_date < start_date:
+            raise DomainError(gettext("The term cannot end before it starts."))
+
+    @classmethod
     def is_ending(cls, move: str) -> bool:
         """The move finishes the agreement (withdraw, decline, reject, terminate): pages ask to confirm it."""
         return cls.TRANSITIONS[move].target in cls.FINISHED
@@ -309,6 +323,10 @@ class Agreement(HasTranslations, Workflow["AgreementTransition"]):
     ) -> AgreementTransition | None:
         if signed_on > timezone.localdate():
             raise DomainError(gettext("The signing date cannot be in the future."))
+        if signed_on < self.TERM_RANGE[0]:
+            raise DomainError(
+                gettext("The signing date cannot be before %(year)s.") % {"year": self.TERM_RANGE[0].year}
+            )
 
         def apply(agreement: Agreement) -> list[str]:
             agreement.signed_on = signed_on

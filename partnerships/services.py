@@ -13,6 +13,7 @@ from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -100,8 +101,7 @@ def create_draft(
     if not permissions.can_create_for(by, initiator):
         raise NotPermittedError(_("Only the officers of %(city)s can draft its agreements.") % {"city": initiator})
     check_two_cities(initiator=initiator, partner=partner)
-    if start_date and end_date and end_date < start_date:
-        raise DomainError(_("The term cannot end before it starts."))
+    Agreement.check_term(start_date, end_date)
     _check_pair_is_free(initiator, partner)
     try:
         # The partial unique index settles a race between two drafts for one pair.
@@ -145,8 +145,7 @@ def update_draft(*, agreement: Agreement, by: User, topics: Iterable[Topic] | No
         raise DomainError(_("These fields cannot be changed: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
     for name, value in fields.items():
         setattr(locked, name, value)
-    if locked.start_date and locked.end_date and locked.end_date < locked.start_date:
-        raise DomainError(_("The term cannot end before it starts."))
+    Agreement.check_term(locked.start_date, locked.end_date)
     locked.save(update_fields=[*fields, "updated_at"])
     if topics is not None:
         locked.topics.set(topics)
@@ -288,6 +287,11 @@ def log_activity(
         raise ConflictError(_("Activity is logged on active agreements only."))
     if date > timezone.localdate():
         raise DomainError(_("The activity's date cannot be in the future."))
+    if agreement.signed_on and date < agreement.signed_on:
+        raise DomainError(
+            _("The activity's date cannot be before the agreement was signed (%(date)s).")
+            % {"date": date_format(agreement.signed_on)}
+        )
     return AgreementActivity.objects.create(
         agreement=agreement, date=date, kind=kind, description=description, author=by
     )
