@@ -209,11 +209,15 @@ def agreement_move(request: HttpRequest, pk: int, move: str) -> HttpResponse:
         if result.repeated:
             messages.info(request, _("Already done: the agreement is %(status)s.") % {"status": status})
         elif waiting := agreement.waiting_for():
-            messages.success(
-                request,
-                _("Your approval is recorded; waiting for %(countries)s.")
-                % {"countries": ", ".join(country.display_name for country in waiting)},
-            )
+            countries = ", ".join(country.display_name for country in waiting)
+            if move == Agreement.Move.APPROVE:
+                text = _("Your approval is recorded; waiting for %(countries)s.") % {"countries": countries}
+            else:  # the partner city accepted: nobody has approved yet (a walk-through read "Your approval")
+                text = _("Done: %(status)s; waiting for the approval of %(countries)s.") % {
+                    "status": status,
+                    "countries": countries,
+                }
+            messages.success(request, text)
         else:
             messages.success(request, _("Done: %(status)s.") % {"status": status})
     return redirect(agreement)

@@ -104,6 +104,17 @@ def test_after_one_approval_the_page_says_which_country_is_missing(
     assert 'value="approve"' in partner_html
 
 
+def test_after_the_partner_accepts_the_page_says_whose_approval_is_awaited_not_that_theirs_is_recorded(
+    agreement_in: Callable[..., Agreement], partner_officer: User
+) -> None:
+    agreement = agreement_in("proposed")
+
+    html = login(partner_officer).post(f"/agreements/{agreement.pk}/accept/", {}, follow=True).content.decode()
+
+    assert "Done: Under review; waiting for the approval of Kazakhstan, Kyrgyzstan." in html
+    assert "Your approval is recorded" not in html
+
+
 def test_a_repeated_approval_is_answered_as_already_done(
     agreement_in: Callable[..., Agreement], coordinator: User
 ) -> None:
