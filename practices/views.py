@@ -151,8 +151,14 @@ def _save(request: HttpRequest, practice: Practice | None) -> HttpResponse:
         else []
     )
     attachments_allowed = practice is None or permissions.attachments_editable_now(person, practice)
+    # A new practice is written, by default, in the language its author reads the portal in ("zh-hans": "zh"), as
+    # an agreement is (a walk-through in Russian found English preset, and saved a Russian text as English).
     form = PracticeForm(
-        request.POST or None, request.FILES or None, instance=practice, attachments_allowed=attachments_allowed
+        request.POST or None,
+        request.FILES or None,
+        instance=practice,
+        attachments_allowed=attachments_allowed,
+        initial=None if practice else {"language": person.language.split("-")[0]},
     )
     formset = IndicatorFormSet(request.POST or None, initial=initial_rows, prefix="indicators")
     if request.method == "POST" and form.is_valid() and formset.is_valid():

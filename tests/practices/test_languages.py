@@ -198,3 +198,12 @@ def test_related_practices_show_the_readers_language(
     neighbour = practice_in("published", title="Compost in schools", language="en")
     neighbour.topics.set(translated.topics.all())
     assert RUSSIAN_TITLE in reader("ru").get(neighbour.get_absolute_url()).content.decode()
+
+
+@pytest.mark.parametrize(("language", "code"), [("ru", "ru"), ("zh-hans", "zh"), ("en", "en")])
+def test_a_new_practice_is_offered_in_its_authors_language(officer: User, language: str, code: str) -> None:
+    # A walk-through in Russian found English preset, and saved a Russian text as English.
+    officer.language = language
+    officer.save(update_fields=["language"])
+    page = login(officer).get("/practices/new/").content.decode()
+    assert f'<option value="{code}" selected>' in page
