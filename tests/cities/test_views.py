@@ -4,7 +4,7 @@ from django.test import Client
 from accounts.models import User
 from cities.models import City
 from tests.conftest import login
-from tests.factories import CityFactory, TopicFactory
+from tests.factories import CityFactory, CountryFactory, TopicFactory
 
 
 def test_directory_searches_names_in_any_script(client: Client, almaty_city: City, bishkek_city: City) -> None:
@@ -110,6 +110,17 @@ def test_visitor_is_sent_to_login(client: Client, almaty_city: City) -> None:
 
 def test_unknown_city_is_404(client: Client, db: None) -> None:
     assert client.get("/cities/999999/").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("language", "order"), [("ru", ["Египет", "Камбоджа", "Китай"]), ("en", ["Cambodia", "China", "Egypt"])]
+)
+def test_home_lists_the_countries_in_the_readers_alphabet(db: None, language: str, order: list[str]) -> None:
+    # A Russian page listed Камбоджа, Китай, Египет: the English order.
+    for code, name, name_ru in (("KH", "Cambodia", "Камбоджа"), ("CN", "China", "Китай"), ("EG", "Egypt", "Египет")):
+        CountryFactory.create(code=code, name=name, name_ru=name_ru)
+    html = Client().get("/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    assert sorted(order, key=html.index) == order
 
 
 def test_home_lists_countries_with_status(client: Client, almaty_city: City) -> None:
