@@ -19,7 +19,7 @@ from partnerships.forms import ActivityForm, AgreementForm, MoveForm, Translatio
 from partnerships.models import Agreement, AgreementQuerySet
 from sco_portal import uploads
 from sco_portal.content_languages import LANGUAGE_CHOICES, language_name
-from sco_portal.errors import DomainError, NotPermittedError
+from sco_portal.errors import ConflictError, DomainError, NotPermittedError
 from sco_portal.form_actions import login_then_back_to_the_form
 from sco_portal.paging import paged_list_context
 
@@ -48,19 +48,31 @@ def agreement_list(request: HttpRequest) -> HttpResponse:
 
 
 def agreement_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    agreement = get_object_or_404(_visible(request).prefetch_related("transitions__actor", "activities__author"), pk=pk)
+    return _detail_page(request, get_object_or_404(_visible(request), pk=pk))
+
+
+def _detail_page(
+    request: HttpRequest, agreement: Agreement, *, refused: MoveForm | ActivityForm | None = None
+) -> HttpResponse:
+    """The agreement's page; with `refused`, a move's or an activity's form sent back with its errors (a 400), in
+    its place and with what was typed: a redirect lost it all, and showed the error at the page's top."""
+    agreement = _visible(request).prefetch_related("transitions__actor", "activities__author").get(pk=agreement.pk)
     moves = permissions.allowed_moves(request.user, agreement)
+
+    def move_form(move: str) -> MoveForm:
+        return refused if isinstance(refused, MoveForm) and refused.move == move else MoveForm(move=move, prefix=move)
+
+    can_log = permissions.can_log_activity(request.user, agreement) and agreement.status == Agreement.Status.ACTIVE
     return render(
         request,
         "partnerships/agreement_detail.html",
-        {
+        status=200 if refused is None else 400,
+        context={
             "agreement": agreement,
             # Moves that end the agreement come last, as links to a page that asks to confirm them.
-            "move_forms": [MoveForm(move=move, prefix=move) for move in moves if not Agreement.is_ending(move)],
+            "move_forms": [move_form(move) for move in moves if not Agreement.is_ending(move)],
             "ending_moves": [move for move in moves if Agreement.is_ending(move)],
-            "activity_form": ActivityForm()
-            if permissions.can_log_activity(request.user, agreement) and agreement.status == Agreement.Status.ACTIVE
-            else None,
+            "activity_form": (refused if isinstance(refused, ActivityForm) else ActivityForm()) if can_log else None,
             "can_edit": permissions.can_edit(request.user, agreement) and agreement.status == Agreement.Status.DRAFT,
             "shown": agreement.in_language(),
             "original_language_name": language_name(agreement.original_language),
@@ -191,19 +203,18 @@ def agreement_move(request: HttpRequest, pk: int, move: str) -> HttpResponse:
         raise PermissionDenied(_("You may not make this move on this agreement."))
     form = MoveForm(request.POST, request.FILES, move=move, prefix=move)
     if not form.is_valid():
-        for field, errors in form.errors.items():
-            label = form.fields[field].label if field in form.fields else ""
-            text = " ".join(str(error) for error in errors)
-            messages.error(request, f"{label}: {text}" if label else text)
-        return redirect(agreement)
+        return _refused_move(request, agreement, form)
     data = {name: value for name, value in form.cleaned_data.items() if name != "confirm" and value not in (None, "")}
     data.setdefault("comment", "")
     try:
         result = services.make_move(agreement=agreement, move=move, by=_person(request), **data)
     except NotPermittedError as error:
         raise PermissionDenied(error.message) from error
-    except DomainError as error:
+    except ConflictError as error:  # the agreement moved on meanwhile: the form was not at fault
         messages.error(request, error.message)
+    except DomainError as error:  # a signing date in the future, a termination without its reason...
+        form.add_error(None, error.message)
+        return _refused_move(request, agreement, form)
     else:
         status = agreement.get_status_display()
         if result.repeated:
@@ -223,23 +234,40 @@ def agreement_move(request: HttpRequest, pk: int, move: str) -> HttpResponse:
     return redirect(agreement)
 
 
+def _refused_move(request: HttpRequest, agreement: Agreement, form: MoveForm) -> HttpResponse:
+    """A move's form sent back with its errors: on the page that asks to confirm an ending move, else in place on
+    the agreement's page."""
+    if Agreement.is_ending(form.move):
+        return render(
+            request,
+            "partnerships/agreement_move.html",
+            {"agreement": agreement, "form": form, "ending": True},
+            status=400,
+        )
+    return _detail_page(request, agreement, refused=form)
+
+
 @login_then_back_to_the_form
 @require_POST
 def activity_create(request: HttpRequest, pk: int) -> HttpResponse:
     agreement = get_object_or_404(_visible(request), pk=pk)
+    if not permissions.can_log_activity(request.user, agreement):
+        # Before the form: a person who may not log activity learns that, not what the form lacks.
+        raise PermissionDenied(_("Only the officers of the two cities can log activity."))
     form = ActivityForm(request.POST)
-    if form.is_valid():
-        try:
-            services.log_activity(agreement=agreement, by=_person(request), **form.cleaned_data)
-        except NotPermittedError as error:
-            raise PermissionDenied(error.message) from error
-        except DomainError as error:
-            messages.error(request, error.message)
-        else:
-            messages.success(request, _("The activity is logged."))
+    if not form.is_valid():
+        return _detail_page(request, agreement, refused=form)
+    try:
+        services.log_activity(agreement=agreement, by=_person(request), **form.cleaned_data)
+    except NotPermittedError as error:
+        raise PermissionDenied(error.message) from error
+    except ConflictError as error:  # no longer active: the form was not at fault
+        messages.error(request, error.message)
+    except DomainError as error:  # a date in the future, or before the signing
+        form.add_error("date", error.message)
+        return _detail_page(request, agreement, refused=form)
     else:
-        for errors in form.errors.values():
-            messages.error(request, " ".join(str(error) for error in errors))
+        messages.success(request, _("The activity is logged."))
     return redirect(agreement)
 
 

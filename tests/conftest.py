@@ -133,3 +133,10 @@ def other_coordinator(db: None) -> User:
     return UserFactory.create(
         username="coordinator.uz", role=User.Role.NATIONAL_COORDINATOR, country=CountryFactory.create(code="UZ")
     )
+
+
+def field_error(html: str, label: str, error: str) -> bool:
+    """Whether the page shows `error` under the field labelled `label` (templates/_field.html), not elsewhere."""
+    import re
+
+    return re.search(rf">{re.escape(label)}</label>(?:(?!</div>).)*{re.escape(error)}", html, re.S) is not None

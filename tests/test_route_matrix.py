@@ -108,7 +108,7 @@ partnerships:edit              POST    302 200 404 403 404 403 302 403 302
 partnerships:edit              PATCH   302 200 404 403 404 403 302 403 302
 partnerships:edit              DELETE  302 200 404 403 404 403 302 403 302
 partnerships:activity          GET     302 405 405 405 405 405 302 405 302
-partnerships:activity          POST    302 302 404 302 404 302 302 302 302
+partnerships:activity          POST    302 400 404 403 404 403 302 403 302
 partnerships:activity          PATCH   302 405 405 405 405 405 302 405 302
 partnerships:activity          DELETE  302 405 405 405 405 405 302 405 302
 partnerships:translate         GET     302 200 404 403 404 403 302 403 302
@@ -120,7 +120,7 @@ partnerships:memorandum        POST    404 404 404 404 404 404 404 404 404
 partnerships:memorandum        PATCH   404 404 404 404 404 404 404 404 404
 partnerships:memorandum        DELETE  404 404 404 404 404 404 404 404 404
 partnerships:move              GET     302 200 404 302 404 302 302 302 302
-partnerships:move              POST    302 302 404 403 404 403 302 403 302
+partnerships:move              POST    302 400 404 403 404 403 302 403 302
 partnerships:move              PATCH   302 405 404 405 404 405 302 405 302
 partnerships:move              DELETE  302 405 404 405 404 405 302 405 302
 practices:list                 GET     200 200 200 200 200 200 200 200 200

@@ -17,7 +17,7 @@ from notifications.models import Message
 from partnerships.admin import AgreementAdmin
 from partnerships.models import Agreement
 from partnerships.services import remind_dormant_agreements
-from tests.conftest import login
+from tests.conftest import field_error, login
 from tests.factories import AgreementFactory, CityFactory, days_from_today
 
 
@@ -52,8 +52,11 @@ def test_terminating_asks_for_confirmation_and_a_reason(agreement_in: Callable[.
     unconfirmed = login(officer).post(url, {"terminate-comment": "Programme ended"}, follow=True)
     without_reason = login(officer).post(url, {"terminate-confirm": "on"}, follow=True)
 
+    # Sent back in place, with what was typed (a redirect lost it and showed the error at the page's top).
+    assert unconfirmed.status_code == without_reason.status_code == 400
     assert "This field is required." in unconfirmed.content.decode()
-    assert "Reason: This field is required." in without_reason.content.decode()
+    assert "Programme ended" in unconfirmed.content.decode()
+    assert field_error(without_reason.content.decode(), "Reason", "This field is required.")
     agreement.refresh_from_db()
     assert agreement.status == "active"
 

@@ -14,7 +14,7 @@ from cities.models import City
 from partnerships import services
 from partnerships.models import Agreement
 from sco_portal.errors import DomainError
-from tests.conftest import login
+from tests.conftest import field_error, login
 from tests.partnerships.conftest import pdf
 
 
@@ -66,3 +66,19 @@ def test_an_activity_before_the_signing_is_refused(agreement_in: Callable[..., A
     services.log_activity(
         agreement=agreement, by=officer, date=datetime.date(2024, 5, 1), kind="visit", description="Day one"
     )
+
+
+def test_an_activity_refused_on_the_page_comes_back_in_place_with_what_was_typed(
+    agreement_in: Callable[..., Agreement], officer: User
+) -> None:
+    # A redirect lost the description typed, and showed the error in a banner at the page's top.
+    agreement = agreement_in("active", signed_on=datetime.date(2024, 5, 1))
+    response = login(officer).post(
+        f"/agreements/{agreement.pk}/activities/",
+        {"date": "1980-01-01", "kind": "visit", "description": "The mayors' visit to Bishkek"},
+    )
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert field_error(html, "Date", "The activity&#x27;s date cannot be before the agreement was signed")
+    assert "The mayors&#x27; visit to Bishkek" in html
+    assert not agreement.activities.exists()

@@ -12,7 +12,7 @@ from accounts.models import User
 from cities.models import City
 from partnerships.forms import COMMENT_MAX_LENGTH, SUMMARY_MAX_LENGTH
 from partnerships.models import Agreement
-from tests.conftest import login
+from tests.conftest import field_error, login
 
 
 def api_as(user: User) -> APIClient:
@@ -128,7 +128,7 @@ def test_page_terminate_with_an_over_long_reason_says_so_and_keeps_the_agreement
     )
 
     html = response.content.decode()
-    assert "Reason: Ensure this value has at most 2000 characters (it has 2001)." in html
+    assert field_error(html, "Reason", "Ensure this value has at most 2000 characters (it has 2001).")
     assert "This field is required" not in html  # the confirmation was given; only the reason is wrong
     agreement.refresh_from_db()
     assert agreement.status == "active"

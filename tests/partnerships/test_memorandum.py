@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from partnerships.models import MEMORANDUM, Agreement
 from sco_portal import uploads
-from tests.conftest import login
+from tests.conftest import field_error, login
 from tests.partnerships.conftest import PDF_BYTES, pdf
 
 PEOPLE = ["officer", "partner_officer", "coordinator", "partner_coordinator", "sco_coordinator", "staff"]
@@ -185,7 +185,8 @@ def test_signing_on_the_page_with_a_web_page_as_memorandum_shows_why_it_is_refus
         follow=True,
     )
 
-    assert "Signed memorandum (PDF): The file must be a PDF file." in response.content.decode()
+    assert response.status_code == 400
+    assert field_error(response.content.decode(), "Signed memorandum (PDF)", "The file must be a PDF file.")
     agreement.refresh_from_db()
     assert (agreement.status, agreement.memorandum.name) == ("approved", "")
 
