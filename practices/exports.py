@@ -50,6 +50,10 @@ CSV_COLUMNS = [
     "contact_email",
     "sdgs",
     "language",
+    # The title and summary may be a translation into the reader's language: which, and whether (as in the JSON; a
+    # walk-through found a translated title beside language=ru, with nothing to say it was one).
+    "shown_language",
+    "is_original",
     "is_sample",
     "source_url",
     "url",

@@ -209,3 +209,20 @@ def test_a_new_practice_is_offered_in_its_authors_language(officer: User, langua
     page = login(officer).get("/practices/new/").content.decode()
     field = re.search(r'<select name="language".*?</select>', page, re.S)  # not the header's language switcher
     assert field is not None and f'<option value="{code}" selected>' in field.group()
+
+
+def test_the_csv_export_says_which_language_a_title_is_shown_in_and_whether_it_is_the_original(
+    translated: Practice,
+) -> None:
+    # A walk-through found a translated title beside language=en with nothing to say it was a translation.
+    from practices import exports
+
+    with translation.override("ru"):
+        [record] = exports.records(Practice.objects.filter(pk=translated.pk), {})
+        row = dict(zip(exports.CSV_COLUMNS, exports.csv_row(record), strict=True))
+    assert (row["title"], row["language"], row["shown_language"], row["is_original"]) == (
+        RUSSIAN_TITLE,
+        "en",
+        "ru",
+        False,
+    )
