@@ -27,3 +27,7 @@ TERMINATED = _event("agreement_terminated", _("A partnership is terminated"), op
 DORMANT = _event("agreement_dormant", _("A partnership has had no activity for a year"), optional=True)
 EXPIRING_90 = _event("agreement_expiring_90", _("A partnership expires in 90 days"), optional=True)
 EXPIRING_30 = _event("agreement_expiring_30", _("A partnership expires in 30 days"), optional=False)
+RENEWAL_PROPOSED = _event(
+    "agreement_renewal_proposed", _("A partnership's renewal awaits your city's confirmation"), optional=False
+)
+RENEWED = _event("agreement_renewed", _("A partnership is renewed"), optional=True)

@@ -253,11 +253,20 @@ def _notify_move(agreement: Agreement, transition: AgreementTransition) -> None:
     }
     if transition.move == Move.APPROVE and transition.to_status == Status.APPROVED:
         recipients[Move.APPROVE] = permissions.officers_of(initiator, partner)
+    event = _MOVE_EVENTS.get(transition.move, "")
+    if transition.move == Move.RENEW:
+        # One city confirmed a new end of term: the other city's officers are asked to (a walk-through found the
+        # other city told only by its inbox). Both confirmed: the term is renewed, and both cities told.
+        if agreement.renewal_end_date is not None:
+            waiting = partner if agreement.renewal_confirmed_by_initiator else initiator
+            event, recipients[Move.RENEW] = events.RENEWAL_PROPOSED, permissions.officers_of(waiting)
+        else:
+            event, recipients[Move.RENEW] = events.RENEWED, permissions.officers_of(initiator, partner)
     people = [person for person in recipients.get(transition.move, []) if person.pk != transition.actor_id]
     if not people:
         return
     notify(
-        event=_MOVE_EVENTS[transition.move],
+        event=event,
         recipients=people,
         context={"agreement": agreement, "actor": transition.actor, "comment": transition.comment},
         occurrence=f"agreement:{agreement.pk}:transition:{transition.pk}",

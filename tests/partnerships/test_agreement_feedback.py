@@ -14,6 +14,7 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from cities.models import City
 from notifications.models import Message
+from partnerships import services
 from partnerships.admin import AgreementAdmin
 from partnerships.models import Agreement
 from partnerships.services import remind_dormant_agreements
@@ -223,3 +224,21 @@ def test_the_admin_links_the_memorandum_through_the_checked_download(
 
     assert f'href="/agreements/{agreement.pk}/memorandum/"' in html
     assert "/media/" not in html
+
+
+def test_a_renewal_asks_the_other_city_by_email_and_tells_both_once_done(
+    agreement_in: Callable[..., Agreement], officer: User, partner_officer: User
+) -> None:
+    # A walk-through found Bishkek told of Almaty's renewal only by its inbox, and the page "waiting for both cities".
+    agreement = agreement_in("active", end_date=days_from_today(3 * 365))
+    new_end = days_from_today(8 * 365)
+    services.make_move(agreement=agreement, move=Agreement.Move.RENEW, by=officer, end_date=new_end)
+
+    asked = Message.objects.get(event="agreement_renewal_proposed")
+    assert asked.recipient == partner_officer and "Renewal to confirm" in asked.subject
+    page = login(partner_officer).get(agreement.get_absolute_url()).content.decode()
+    assert "confirmed by Almaty, waiting for Bishkek" in page
+
+    services.make_move(agreement=agreement, move=Agreement.Move.RENEW, by=partner_officer, end_date=new_end)
+    told = Message.objects.filter(event="agreement_renewed")
+    assert [message.recipient for message in told] == [officer]  # the first to confirm; the second made the move

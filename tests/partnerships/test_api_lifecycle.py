@@ -106,6 +106,8 @@ def test_whole_lifecycle_through_the_api(
         ("agreement_accepted", ["coordinator.kg", "coordinator.kz", "officer.almaty"]),
         ("agreement_approved", ["officer.almaty", "officer.bishkek"]),
         ("agreement_signed", ["coordinator.kg", "coordinator.kz", "officer.almaty"]),
+        ("agreement_renewal_proposed", ["officer.bishkek"]),
+        ("agreement_renewed", ["officer.almaty"]),
         ("agreement_terminated", ["coordinator.kg", "coordinator.kz", "officer.bishkek"]),
     ]
 
