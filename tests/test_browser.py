@@ -203,7 +203,8 @@ def test_signed_memorandum_is_downloaded_by_the_other_city_and_then_by_a_visitor
     log_in_as("officer.almaty")
     page.goto(agreement_url)
     sign_with(web_page)
-    expect(page.get_by_role("status")).to_have_text("Signed memorandum (PDF): The file must be a PDF file.")
+    # Refused in place, under the field (the form comes back with what was typed, a 400).
+    expect(page.locator(".field.has-error .error")).to_have_text("The file must be a PDF file.")
     expect(page.locator(".status")).to_have_text("Approved")
 
     sign_with(memorandum)
