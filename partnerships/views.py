@@ -229,6 +229,13 @@ def agreement_move(request: HttpRequest, pk: int, move: str) -> HttpResponse:
                     "countries": countries,
                 }
             messages.success(request, text)
+        elif move == Agreement.Move.RENEW and agreement.renewal_end_date is not None:
+            waiting_city = agreement.partner if agreement.renewal_confirmed_by_initiator else agreement.initiator
+            messages.success(
+                request,
+                _("Your city's confirmation of the new term is recorded; waiting for %(city)s.")
+                % {"city": waiting_city.display_name},
+            )
         else:
             messages.success(request, _("Done: %(status)s.") % {"status": status})
     return redirect(agreement)

@@ -232,7 +232,12 @@ def test_a_renewal_asks_the_other_city_by_email_and_tells_both_once_done(
     # A walk-through found Bishkek told of Almaty's renewal only by its inbox, and the page "waiting for both cities".
     agreement = agreement_in("active", end_date=days_from_today(3 * 365))
     new_end = days_from_today(8 * 365)
-    services.make_move(agreement=agreement, move=Agreement.Move.RENEW, by=officer, end_date=new_end)
+    response = login(officer).post(
+        f"/agreements/{agreement.pk}/renew/", {"renew-end_date": new_end.isoformat()}, follow=True
+    )
+    assert (
+        "Your city&#x27;s confirmation of the new term is recorded; waiting for Bishkek." in response.content.decode()
+    )
 
     asked = Message.objects.get(event="agreement_renewal_proposed")
     assert asked.recipient == partner_officer and "Renewal to confirm" in asked.subject
