@@ -48,15 +48,14 @@ def agreement_list(request: HttpRequest) -> HttpResponse:
 
 
 def agreement_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return _detail_page(request, get_object_or_404(_visible(request), pk=pk))
+    return _detail_page(request, pk)
 
 
-def _detail_page(
-    request: HttpRequest, agreement: Agreement, *, refused: MoveForm | ActivityForm | None = None
-) -> HttpResponse:
+def _detail_page(request: HttpRequest, pk: int, *, refused: MoveForm | ActivityForm | None = None) -> HttpResponse:
     """The agreement's page; with `refused`, a move's or an activity's form sent back with its errors (a 400), in
     its place and with what was typed: a redirect lost it all, and showed the error at the page's top."""
-    agreement = _visible(request).prefetch_related("transitions__actor", "activities__author").get(pk=agreement.pk)
+    # Read here, once, whoever calls: after a refused move, as it stands now.
+    agreement = get_object_or_404(_visible(request).prefetch_related("transitions__actor", "activities__author"), pk=pk)
     moves = permissions.allowed_moves(request.user, agreement)
 
     def move_form(move: str) -> MoveForm:
@@ -251,7 +250,7 @@ def _refused_move(request: HttpRequest, agreement: Agreement, form: MoveForm) ->
             {"agreement": agreement, "form": form, "ending": True},
             status=400,
         )
-    return _detail_page(request, agreement, refused=form)
+    return _detail_page(request, agreement.pk, refused=form)
 
 
 @login_then_back_to_the_form
@@ -263,7 +262,7 @@ def activity_create(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied(_("Only the officers of the two cities can log activity."))
     form = ActivityForm(request.POST)
     if not form.is_valid():
-        return _detail_page(request, agreement, refused=form)
+        return _detail_page(request, agreement.pk, refused=form)
     try:
         services.log_activity(agreement=agreement, by=_person(request), **form.cleaned_data)
     except NotPermittedError as error:
@@ -272,7 +271,7 @@ def activity_create(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, error.message)
     except DomainError as error:  # a date in the future, or before the signing
         form.add_error("date", error.message)
-        return _detail_page(request, agreement, refused=form)
+        return _detail_page(request, agreement.pk, refused=form)
     else:
         messages.success(request, _("The activity is logged."))
     return redirect(agreement)
